@@ -1,0 +1,1 @@
+"""Shared building blocks: money and FX, dates, messages, errors."""

@@ -1,0 +1,129 @@
+"""The message catalog: every user-facing string, in Chinese (zh-CN, first) and English.
+
+Code looks messages up by key and formats them with named fields::
+
+    >>> t("uscc.check_digit", lang="en", expected="F")
+    'check digit is wrong (expected F)'
+
+``both()`` gives "中文 / English", used where a message goes to a log or a terminal read by either.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CATALOG: dict[str, dict[str, str]] = {
+    # USCC 统一社会信用代码
+    "uscc.length": {"zh": "统一社会信用代码应为18位", "en": "a USCC has 18 characters"},
+    "uscc.charset": {
+        "zh": "统一社会信用代码含非法字符（不得含 I、O、S、V、Z）",
+        "en": "a USCC uses only 0-9 and A-Y without I, O, S, V, Z",
+    },
+    "uscc.region": {
+        "zh": "统一社会信用代码第3-8位应为行政区划码",
+        "en": "USCC positions 3-8 must be a region code",
+    },
+    "uscc.check_digit": {
+        "zh": "统一社会信用代码校验位错误（应为 {expected}）",
+        "en": "check digit is wrong (expected {expected})",
+    },
+    "uscc.required_zhejiang": {
+        "zh": "在浙江登记的企业必须填写统一社会信用代码",
+        "en": "a USCC is required for enterprises registered in Zhejiang",
+    },
+    "uscc.conflict": {
+        "zh": "统一社会信用代码已属于企业 {other}",
+        "en": "this USCC already belongs to enterprise {other}",
+    },
+    "uscc.duplicate_in_file": {
+        "zh": "统一社会信用代码与第 {line} 行重复",
+        "en": "this USCC repeats line {line}",
+    },
+    # generic field validation
+    "field.required": {"zh": "必填项为空", "en": "required value is empty"},
+    "field.too_long": {
+        "zh": "内容过长（最多 {max} 个字符）",
+        "en": "value too long (at most {max} characters)",
+    },
+    "date.invalid": {"zh": "日期格式应为 YYYY-MM-DD", "en": "dates must be ISO YYYY-MM-DD"},
+    "date.future": {"zh": "日期晚于今天（{today}）", "en": "date is in the future (today is {today})"},
+    "region.unknown": {"zh": "未知的行政区划代码", "en": "unknown region code (GB/T 2260)"},
+    "industry.unknown": {
+        "zh": "未知的行业代码（GB/T 4754-2017）",
+        "en": "unknown industry code (GB/T 4754-2017)",
+    },
+    "track.unknown": {"zh": "未知的赛道：{track}", "en": "unknown track: {track}"},
+    "status.unknown": {
+        "zh": "未知的经营状态（应为 operating/acquired/closed/ipo）",
+        "en": "unknown status (operating/acquired/closed/ipo)",
+    },
+    "evidence.unknown": {
+        "zh": "未知的估值证据等级（应为 disclosed/third-party-list/estimated/self-declared）",
+        "en": "unknown evidence grade (disclosed/third-party-list/estimated/self-declared)",
+    },
+    "event.unknown": {"zh": "未知的生命周期事件类型", "en": "unknown lifecycle event kind"},
+    "round.unknown_type": {"zh": "未知的融资轮次", "en": "unknown round type"},
+    "amount.invalid": {"zh": "金额无法识别", "en": "amount not understood"},
+    "amount.negative": {"zh": "金额不能为负数", "en": "amount must not be negative"},
+    "currency.unknown": {"zh": "未知的币种", "en": "unknown currency"},
+    "currency.missing": {"zh": "有金额但缺少币种", "en": "an amount needs a currency"},
+    "number.invalid": {"zh": "应为数字", "en": "must be a number"},
+    "integer.invalid": {"zh": "应为整数", "en": "must be a whole number"},
+    "year.invalid": {"zh": "年份无效", "en": "invalid year"},
+    "company.unknown": {
+        "zh": "引用的企业不存在（既不在本次导入中，也不在数据库中）",
+        "en": "refers to a company that is neither in this import nor in the database",
+    },
+    "row.duplicate_id": {"zh": "企业编号与第 {line} 行重复", "en": "company id repeats line {line}"},
+    # import
+    "import.file_unknown": {
+        "zh": "无法识别的文件：{name}（应为 companies/rounds/valuations/unicorn_events/acquisitions/"
+        "operating_reports/lifecycle_events/status_history）",
+        "en": "cannot tell what {name} holds (expected companies/rounds/valuations/unicorn_events/"
+        "acquisitions/operating_reports/lifecycle_events/status_history)",
+    },
+    "import.missing_columns": {"zh": "缺少必需列：{columns}", "en": "missing required columns: {columns}"},
+    "import.not_found": {"zh": "路径不存在：{path}", "en": "no such file or folder: {path}"},
+    "import.encoding": {"zh": "文件不是 UTF-8 编码", "en": "file is not UTF-8 encoded"},
+    "import.xlsx_too_big": {
+        "zh": "Excel 文件过大（{size} 字节，上限 {limit} 字节）",
+        "en": "Excel file too large ({size} bytes, limit {limit})",
+    },
+    "import.xlsx_too_many_rows": {
+        "zh": "Excel 工作表 {sheet} 行数过多（上限 {limit} 行）",
+        "en": "Excel sheet {sheet} has too many rows (limit {limit})",
+    },
+    "import.xlsx_invalid": {
+        "zh": "无法读取 Excel 文件：{reason}",
+        "en": "cannot read the Excel file: {reason}",
+    },
+    "import.refused": {
+        "zh": "发现 {count} 处错误，未写入任何数据",
+        "en": "{count} errors found; nothing was written",
+    },
+    "import.dry_run": {"zh": "试运行：未写入任何数据", "en": "dry run: nothing was written"},
+    "import.rejects_written": {
+        "zh": "{count} 行无效数据已写入 {path}",
+        "en": "{count} invalid rows written to {path}",
+    },
+    "import.done": {"zh": "导入完成", "en": "import finished"},
+    "db.not_migrated": {
+        "zh": "数据库尚未初始化，请先运行 qilin db upgrade",
+        "en": "the database is not migrated yet: run qilin db upgrade",
+    },
+    "fx.no_rate": {
+        "zh": "没有 {currency} 在 {date} 的汇率",
+        "en": "no {currency} exchange rate for {date}",
+    },
+}
+
+
+def t(key: str, *, lang: str = "zh", **fields: Any) -> str:
+    """The message ``key`` in ``lang`` with ``fields`` filled in."""
+    entry = CATALOG[key]
+    return entry.get(lang, entry["en"]).format(**fields)
+
+
+def both(key: str, **fields: Any) -> str:
+    """'中文 / English' for messages read by either."""
+    return f"{t(key, lang='zh', **fields)} / {t(key, lang='en', **fields)}"
