@@ -115,6 +115,24 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "没有 {currency} 在 {date} 的汇率",
         "en": "no {currency} exchange rate for {date}",
     },
+    # funding stages (融资阶段)
+    "round_type.angel": {"zh": "天使轮", "en": "angel"},
+    "round_type.seed": {"zh": "种子轮", "en": "seed"},
+    "round_type.series-a": {"zh": "A轮", "en": "series A"},
+    "round_type.series-b": {"zh": "B轮", "en": "series B"},
+    "round_type.series-c+": {"zh": "C轮及以后", "en": "series C and later"},
+    "round_type.venture": {"zh": "风险投资（轮次不详）", "en": "venture (stage unknown)"},
+    "round_type.private-equity": {"zh": "私募股权", "en": "private equity"},
+    "round_type.strategic": {"zh": "战略投资", "en": "strategic"},
+    "round_type.debt": {"zh": "债权融资", "en": "debt"},
+    "round_type.grant": {"zh": "政府资助", "en": "grant"},
+    "round_type.crowdfunding": {"zh": "众筹", "en": "crowdfunding"},
+    "round_type.ipo": {"zh": "IPO", "en": "IPO"},
+    "round_type.post-ipo": {"zh": "上市后融资", "en": "post-IPO"},
+    "round_type.other": {"zh": "其他", "en": "other"},
+    "round_type.none": {"zh": "无融资记录", "en": "no funding record"},
+    "summary.unknown_city": {"zh": "城市不详", "en": "city unknown"},
+    "summary.no_track": {"zh": "未标注赛道", "en": "no track"},
 }
 
 

@@ -1,0 +1,6 @@
+"""Every table's model, imported so that ``Base.metadata`` is complete for migrations and tests."""
+
+from qilin.db import Base
+from qilin.registry import models as registry_models
+
+__all__ = ["Base", "registry_models"]

@@ -1,0 +1,573 @@
+"""``qilin import``: validate a whole data package, then write it in one transaction.
+
+Re-importing the same files changes nothing: enterprises are upserted by id (their 统一社会信用代码 must not
+belong to another enterprise), a round is identified by company, date, type and amount, a valuation by
+company, date, value, currency, evidence and source, an event by company, kind, date and counterpart.
+Valuations and statuses keep their history: a new one adds a row, nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import getpass
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from qilin.common.dates import today as today_
+from qilin.db import utcnow
+from qilin.registry.issues import ImportIssue
+from qilin.registry.models import (
+    Enterprise,
+    EnterpriseTrack,
+    FundingRound,
+    ImportRun,
+    Investor,
+    LifecycleEvent,
+    OperatingReport,
+    RoundInvestor,
+    StatusRecord,
+    Valuation,
+)
+from qilin.registry.package import IMPORT_ORDER
+from qilin.registry.reader import REJECTS_SUFFIX, SourceTable, read_package
+from qilin.registry.validate import CHECKS, Record, RowChecker
+
+T = TypeVar("T")
+CHUNK = 2000
+
+ENTERPRISE_FIELDS = (
+    "name", "uscc", "name_en", "founded_on", "country", "region_code", "city",
+    "industry_code", "category", "source",
+)  # fmt: skip
+REPORT_FIELDS = (
+    "revenue",
+    "net_profit",
+    "employees",
+    "rd_expense",
+    "rd_staff",
+    "invention_patents",
+    "source",
+)
+EVENT_KINDS_BY_FILE = ("unicorn_events", "acquisitions", "lifecycle_events")
+
+
+class Progress(Protocol):
+    """Where long work reports how far it got (a Rich progress bar in the CLI)."""
+
+    def stage(self, name: str, total: int | None) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+
+class _Silent:
+    def stage(self, name: str, total: int | None) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class KindCounts:
+    read: int = 0
+    rejected: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass(slots=True)
+class ImportReport:
+    issues: list[ImportIssue] = field(default_factory=list)
+    counts: dict[str, KindCounts] = field(default_factory=lambda: defaultdict(KindCounts))
+    written: bool = False
+    rejects_files: list[Path] = field(default_factory=list)
+    import_run_id: int | None = None
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.issues) and not self.written
+
+
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(slots=True)
+class _Checked:
+    table: SourceTable
+    records: list[tuple[int, Record]]
+    rejected: dict[int, list[ImportIssue]]
+
+
+class _Importer:
+    def __init__(self, session: Session, progress: Progress, today: dt.date) -> None:
+        self.session = session
+        self.progress = progress
+        self.today = today
+        self.report = ImportReport()
+
+    # ---- validation -------------------------------------------------------------------------------
+
+    def _check_table(self, table: SourceTable) -> _Checked:
+        checker = RowChecker(table.label, self.today)
+        check = CHECKS[table.kind]
+        records: list[tuple[int, Record]] = []
+        rejected: dict[int, list[ImportIssue]] = {}
+        self.progress.stage(f"check:{table.label}", len(table.rows))
+        for line, row in table.rows:
+            checker.start(line)
+            before = len(checker.issues)
+            record = check(checker, row)
+            if checker.row_failed:
+                rejected[line] = checker.issues[before:]
+            else:
+                records.append((line, record))
+            self.progress.advance()
+        return _Checked(table, records, rejected)
+
+    def _reject(self, item: _Checked, line: int, column: str, value: str, key: str, **fields: Any) -> None:
+        issue = ImportIssue(item.table.label, line, column, value, key, fields)
+        item.rejected.setdefault(line, []).append(issue)
+
+    def _existing_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = sorted(set(ids))
+        found: set[str] = set()
+        for chunk in _chunks(wanted):
+            found.update(self.session.scalars(select(Enterprise.id).where(Enterprise.id.in_(chunk))))
+        return found
+
+    def validate(self, tables: list[SourceTable]) -> list[_Checked]:
+        checked = [self._check_table(t) for t in sorted(tables, key=lambda t: IMPORT_ORDER.index(t.kind))]
+        # Cross-row checks on companies: unique ids and USCCs within the import and against the database.
+        first_line_of_id: dict[str, tuple[str, int]] = {}
+        first_line_of_uscc: dict[str, tuple[str, int]] = {}
+        for item in (c for c in checked if c.table.kind == "companies"):
+            kept = []
+            for line, record in item.records:
+                seen = first_line_of_id.get(record["id"])
+                if seen:
+                    self._reject(item, line, "id", record["id"], "row.duplicate_id", line=seen[1])
+                    continue
+                code = record["uscc"]
+                if code and code in first_line_of_uscc:
+                    seen_u = first_line_of_uscc[code]
+                    self._reject(item, line, "uscc", code, "uscc.duplicate_in_file", line=seen_u[1])
+                    continue
+                first_line_of_id[record["id"]] = (item.table.label, line)
+                if code:
+                    first_line_of_uscc[code] = (item.table.label, line)
+                kept.append((line, record))
+            item.records = kept
+        owners = self._uscc_owners(list(first_line_of_uscc))
+        for item in (c for c in checked if c.table.kind == "companies"):
+            kept = []
+            for line, record in item.records:
+                owner = owners.get(record["uscc"]) if record["uscc"] else None
+                if owner is not None and owner != record["id"]:
+                    self._reject(item, line, "uscc", record["uscc"], "uscc.conflict", other=owner)
+                    continue
+                kept.append((line, record))
+            item.records = kept
+        company_ids = {r["id"] for c in checked if c.table.kind == "companies" for _, r in c.records}
+        referenced = {
+            r["enterprise_id"] for c in checked if c.table.kind != "companies" for _, r in c.records
+        } - company_ids
+        known = company_ids | self._existing_ids(referenced)
+        for item in (c for c in checked if c.table.kind != "companies"):
+            kept = []
+            for line, record in item.records:
+                if record["enterprise_id"] not in known:
+                    self._reject(item, line, "company_id", record["enterprise_id"], "company.unknown")
+                    continue
+                kept.append((line, record))
+            item.records = kept
+        for item in checked:
+            counts = self.report.counts[item.table.kind]
+            counts.read += len(item.table.rows)
+            counts.rejected += len(item.rejected)
+            for line in sorted(item.rejected):
+                self.report.issues.extend(item.rejected[line])
+        return checked
+
+    def _uscc_owners(self, codes: list[str]) -> dict[str, str]:
+        owners: dict[str, str] = {}
+        for chunk in _chunks(sorted(codes)):
+            for code, owner in self.session.execute(
+                select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(chunk))
+            ):
+                if code is not None:
+                    owners[code] = owner
+        return owners
+
+    # ---- writing ----------------------------------------------------------------------------------
+
+    def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        for chunk in _chunks(rows, 5000):
+            self.session.execute(insert(table), list(chunk))
+            self.progress.advance(len(chunk))
+
+    def write(self, checked: list[_Checked]) -> None:
+        by_kind: dict[str, list[Record]] = defaultdict(list)
+        for item in checked:
+            by_kind[item.table.kind].extend(record for _, record in item.records)
+        total = sum(len(v) for v in by_kind.values())
+        self.progress.stage("write", total)
+        statuses = self._write_enterprises(by_kind["companies"])
+        self._write_rounds(by_kind["rounds"])
+        self._write_valuations(by_kind["valuations"])
+        self._write_reports(by_kind["operating_reports"])
+        for kind in EVENT_KINDS_BY_FILE:
+            self._write_events(kind, by_kind[kind])
+        statuses.extend(by_kind["status_history"])
+        self._write_statuses(statuses)
+
+    def _write_enterprises(self, records: list[Record]) -> list[Record]:
+        counts = self.report.counts["companies"]
+        table = Enterprise.__table__
+        ids = [r["id"] for r in records]
+        existing: dict[str, Any] = {}
+        tracks: dict[str, set[str]] = defaultdict(set)
+        for chunk in _chunks(ids):
+            for row in self.session.execute(select(table).where(table.c.id.in_(chunk))).mappings():
+                existing[row["id"]] = row
+            for eid, code in self.session.execute(
+                select(EnterpriseTrack.enterprise_id, EnterpriseTrack.track_code).where(
+                    EnterpriseTrack.enterprise_id.in_(chunk)
+                )
+            ):
+                tracks[eid].add(code)
+        now = utcnow()
+        new_rows: list[dict[str, Any]] = []
+        changed_rows: list[dict[str, Any]] = []
+        track_deletes: list[str] = []
+        track_rows: list[dict[str, Any]] = []
+        statuses: list[Record] = []
+        for r in records:
+            if r["status"]:
+                statuses.append(
+                    {
+                        "enterprise_id": r["id"],
+                        "status": r["status"],
+                        "as_of": r["status_as_of"],
+                        "source": r["source"],
+                        "is_synthetic": r["is_synthetic"],
+                    }
+                )
+            old = existing.get(r["id"])
+            if old is None:
+                row = {k: r[k] for k in ENTERPRISE_FIELDS}
+                row.update(
+                    id=r["id"], status="operating", status_as_of=None, is_synthetic=r["is_synthetic"],
+                    attributes=r["attributes"], created_at=now, updated_at=now,
+                )  # fmt: skip
+                new_rows.append(row)
+                track_rows.extend({"enterprise_id": r["id"], "track_code": code} for code in r["tracks"])
+                continue
+            merged = {k: (r[k] if r[k] is not None else old[k]) for k in ENTERPRISE_FIELDS}
+            merged["is_synthetic"] = r["is_synthetic"]
+            attributes = dict(old["attributes"] or {})
+            attributes.update(r["attributes"] or {})
+            merged["attributes"] = attributes or None
+            differs = any(merged[k] != old[k] for k in merged)
+            if r["tracks"] and set(r["tracks"]) != tracks.get(r["id"], set()):
+                differs = True
+                track_deletes.append(r["id"])
+                track_rows.extend({"enterprise_id": r["id"], "track_code": code} for code in r["tracks"])
+            if differs:
+                merged.update(_id=r["id"], updated_at=now)
+                changed_rows.append(merged)
+            else:
+                counts.unchanged += 1
+        self._insert(table, new_rows)
+        counts.inserted += len(new_rows)
+        if changed_rows:
+            stmt = update(table).where(table.c.id == bindparam("_id"))
+            for chunk in _chunks(changed_rows):
+                self.session.execute(stmt, list(chunk))
+            counts.updated += len(changed_rows)
+        track_table = EnterpriseTrack.__table__
+        for chunk in _chunks(track_deletes):
+            self.session.execute(track_table.delete().where(track_table.c.enterprise_id.in_(chunk)))
+        if track_rows:
+            self.session.execute(insert(track_table), track_rows)
+        return statuses
+
+    def _investor_ids(self, names: set[str]) -> dict[str, int]:
+        table = Investor.__table__
+        ids: dict[str, int] = {}
+        ordered = sorted(names)
+        for chunk in _chunks(ordered):
+            ids.update(
+                self.session.execute(select(table.c.name, table.c.id).where(table.c.name.in_(chunk))).tuples()
+            )
+        missing = [n for n in ordered if n not in ids]
+        now = utcnow()
+        for chunk in _chunks(missing):
+            result = self.session.execute(
+                insert(table).returning(table.c.name, table.c.id, sort_by_parameter_order=True),
+                [{"name": n, "created_at": now} for n in chunk],
+            )
+            ids.update(result.tuples())
+        return ids
+
+    def _existing_keys(
+        self, table: Table, columns: Sequence[str], enterprise_ids: Iterable[str]
+    ) -> set[tuple[Any, ...]]:
+        keys: set[tuple[Any, ...]] = set()
+        cols = [table.c[c] for c in columns]
+        for chunk in _chunks(sorted(set(enterprise_ids))):
+            keys.update(
+                tuple(row)
+                for row in self.session.execute(select(*cols).where(table.c.enterprise_id.in_(chunk)))
+            )
+        return keys
+
+    def _write_rounds(self, records: list[Record]) -> None:
+        counts = self.report.counts["rounds"]
+        table = FundingRound.__table__
+        identity = ("enterprise_id", "announced_on", "round_type", "amount_key")
+        existing = self._existing_keys(table, identity, (r["enterprise_id"] for r in records))
+        fresh: list[Record] = []
+        for r in records:
+            key = tuple(r[c] for c in identity)
+            if key in existing:
+                counts.unchanged += 1
+                continue
+            existing.add(key)
+            fresh.append(r)
+        investor_ids = self._investor_ids({name for r in fresh for name in r["investors"]})
+        now = utcnow()
+        links: list[dict[str, Any]] = []
+        columns = [c.name for c in table.columns if c.name != "id"]
+        for chunk in _chunks(fresh, 5000):
+            rows = [{c: r.get(c) for c in columns} | {"created_at": now} for r in chunk]
+            result = self.session.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+            )
+            for round_id, r in zip(result.scalars(), chunk, strict=True):
+                links.extend(
+                    {"round_id": round_id, "investor_id": investor_ids[name], "position": i}
+                    for i, name in enumerate(r["investors"])
+                )
+            self.progress.advance(len(chunk))
+        counts.inserted += len(fresh)
+        self._insert(RoundInvestor.__table__, links)
+
+    def _write_valuations(self, records: list[Record]) -> None:
+        counts = self.report.counts["valuations"]
+        table = Valuation.__table__
+        identity = ("enterprise_id", "as_of", "value", "currency", "evidence", "source")
+        existing = self._existing_keys(table, identity, (r["enterprise_id"] for r in records))
+        now = utcnow()
+        fresh = []
+        for r in records:
+            key = tuple(r[c] for c in identity)
+            if key in existing:
+                counts.unchanged += 1
+                continue
+            existing.add(key)
+            fresh.append(r | {"recorded_at": now})
+        self._insert(table, fresh)
+        counts.inserted += len(fresh)
+
+    def _write_reports(self, records: list[Record]) -> None:
+        counts = self.report.counts["operating_reports"]
+        table = OperatingReport.__table__
+        existing: dict[tuple[str, int], Any] = {}
+        for chunk in _chunks(sorted({r["enterprise_id"] for r in records})):
+            for row in self.session.execute(select(table).where(table.c.enterprise_id.in_(chunk))).mappings():
+                existing[(row["enterprise_id"], row["year"])] = row
+        now = utcnow()
+        fresh: dict[tuple[str, int], Record] = {}
+        changed: list[dict[str, Any]] = []
+        for r in records:
+            key = (r["enterprise_id"], r["year"])
+            old = existing.get(key)
+            if old is None:
+                fresh[key] = r | {"updated_at": now}
+                continue
+            merged = {k: (r[k] if r[k] is not None else old[k]) for k in REPORT_FIELDS}
+            merged["is_synthetic"] = r["is_synthetic"]
+            if any(merged[k] != old[k] for k in merged):
+                changed.append(merged | {"_id": old["id"], "updated_at": now})
+                existing[key] = {**old, **merged}
+            else:
+                counts.unchanged += 1
+        self._insert(table, list(fresh.values()))
+        counts.inserted += len(fresh)
+        counts.unchanged += sum(1 for _ in records) - len(fresh) - len(changed) - counts.unchanged
+        if changed:
+            self.session.execute(update(table).where(table.c.id == bindparam("_id")), changed)
+            counts.updated += len(changed)
+
+    def _write_events(self, kind: str, records: list[Record]) -> None:
+        counts = self.report.counts[kind]
+        table = LifecycleEvent.__table__
+        identity = ("enterprise_id", "kind", "occurred_on", "counterpart")
+        existing = self._existing_keys(table, identity, (r["enterprise_id"] for r in records))
+        now = utcnow()
+        fresh = []
+        for r in records:
+            key = tuple(r[c] for c in identity)
+            if key in existing:
+                counts.unchanged += 1
+                continue
+            existing.add(key)
+            fresh.append(r | {"recorded_at": now})
+        self._insert(table, fresh)
+        counts.inserted += len(fresh)
+
+    def _write_statuses(self, observations: list[Record]) -> None:
+        """Add status observations to the history; an enterprise's status is its latest by as-of date."""
+        table = StatusRecord.__table__
+        enterprise_ids = sorted({o["enterprise_id"] for o in observations})
+        history: dict[str, list[tuple[dt.date, int, str]]] = defaultdict(list)
+        current: dict[str, tuple[str, dt.date | None]] = {}
+        for chunk in _chunks(enterprise_ids):
+            for eid, status, as_of, rid in self.session.execute(
+                select(table.c.enterprise_id, table.c.status, table.c.as_of, table.c.id).where(
+                    table.c.enterprise_id.in_(chunk)
+                )
+            ):
+                history[eid].append((as_of, rid, status))
+            for eid, status, as_of in self.session.execute(
+                select(Enterprise.id, Enterprise.status, Enterprise.status_as_of).where(
+                    Enterprise.id.in_(chunk)
+                )
+            ):
+                current[eid] = (status, as_of)
+        counts = self.report.counts["status_history"]
+        now = utcnow()
+        fresh: list[dict[str, Any]] = []
+        sequence = 1 << 40  # new rows sort after stored ones on equal dates
+        for o in observations:
+            eid = o["enterprise_id"]
+            entries = history[eid]
+            latest = max(entries)[2] if entries else None
+            as_of = o["as_of"]
+            if as_of is None:
+                if latest == o["status"] or (latest is None and o["status"] == current[eid][0]):
+                    continue
+                as_of = self.today
+            if any(e[0] == as_of and e[2] == o["status"] for e in entries):
+                counts.unchanged += 1
+                continue
+            sequence += 1
+            entries.append((as_of, sequence, o["status"]))
+            fresh.append(o | {"as_of": as_of, "recorded_at": now})
+        self._insert(table, fresh)
+        counts.inserted += len(fresh)
+        changes = []
+        for eid in enterprise_ids:
+            if not history[eid]:
+                continue
+            as_of, _, status = max(history[eid])
+            if current.get(eid) != (status, as_of):
+                changes.append({"_id": eid, "status": status, "status_as_of": as_of})
+        if changes:
+            etable = Enterprise.__table__
+            self.session.execute(update(etable).where(etable.c.id == bindparam("_id")), changes)
+
+
+def _write_rejects(checked: list[_Checked]) -> list[Path]:
+    written = []
+    for item in checked:
+        if not item.rejected:
+            continue
+        table = item.table
+        stem = table.path.with_suffix("").name + (f".{table.sheet}" if table.sheet else "")
+        target = table.path.with_name(stem + REJECTS_SUFFIX)
+        rows = dict(table.rows)
+        with target.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(["line", "column", "error_zh", "error_en", *table.columns])
+            for line in sorted(item.rejected):
+                issues = item.rejected[line]
+                writer.writerow(
+                    [
+                        line,
+                        ";".join(i.column or "" for i in issues),
+                        "；".join(i.reason("zh") for i in issues),
+                        "; ".join(i.reason("en") for i in issues),
+                        *(rows[line].get(c, "") for c in table.columns),
+                    ]
+                )
+        written.append(target)
+    return written
+
+
+def import_package(
+    session: Session,
+    *,
+    paths: list[Path],
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Validate and write a data package inside the caller's transaction.
+
+    Nothing is written when any row is invalid (unless ``skip_invalid``). With ``dry_run`` the work is done
+    and the counts reported, but the caller must roll back; rejects files are only written for real runs.
+    """
+    importer = _Importer(session, progress or _Silent(), today_())
+    tables, file_issues = read_package(paths)
+    report = importer.report
+    if file_issues:
+        report.issues.extend(file_issues)
+        return report
+    checked = importer.validate(tables)
+    if report.issues and not skip_invalid:
+        return report
+    started = utcnow()
+    importer.write(checked)
+    run = ImportRun(
+        started_at=started,
+        finished_at=utcnow(),
+        actor=getpass.getuser(),
+        files=[
+            {
+                "path": str(t.path),
+                "sheet": t.sheet,
+                "kind": t.kind,
+                "rows": len(t.rows),
+                "sha256": _digest(t.path),
+            }
+            for t in tables
+        ],
+        counts={
+            k: {
+                "read": c.read,
+                "inserted": c.inserted,
+                "updated": c.updated,
+                "unchanged": c.unchanged,
+                "rejected": c.rejected,
+            }
+            for k, c in report.counts.items()
+        },
+        skipped_invalid=sum(c.rejected for c in report.counts.values()),
+    )
+    session.add(run)
+    session.flush()
+    report.import_run_id = run.id
+    report.written = not dry_run
+    if skip_invalid and not dry_run:
+        report.rejects_files = _write_rejects(checked)
+    return report

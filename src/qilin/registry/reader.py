@@ -1,0 +1,221 @@
+"""Reading a data package: a folder of CSV/XLSX files, or single files. Only reads; validation is elsewhere.
+
+A file's kind (companies, rounds, …) comes from its name (``rounds.csv``, ``rounds_2024.xlsx``), an XLSX
+sheet's name, or, failing both, from its header row.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qilin.config import get_settings
+from qilin.registry.issues import ImportIssue
+from qilin.registry.package import FILES
+
+REJECTS_SUFFIX = ".rejects.csv"
+
+
+@dataclass(slots=True)
+class SourceTable:
+    """The rows of one file (or sheet) with their line numbers as a spreadsheet program shows them."""
+
+    kind: str
+    path: Path
+    sheet: str | None
+    columns: list[str]
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.path.name}[{self.sheet}]" if self.sheet else self.path.name
+
+
+def _kind_from_name(name: str) -> str | None:
+    stem = name.lower().strip()
+    if stem in FILES:
+        return stem
+    matches = [kind for kind in FILES if stem.startswith(kind)]
+    return max(matches, key=len) if matches else None
+
+
+def _kind_from_columns(columns: list[str]) -> str | None:
+    present = set(columns)
+    matches = [kind for kind, spec in FILES.items() if set(spec.required) <= present]
+    # The most specific match wins (companies' id/name is a subset of few others).
+    matches.sort(key=lambda k: len(FILES[k].required), reverse=True)
+    if len(matches) >= 2 and len(FILES[matches[0]].required) == len(FILES[matches[1]].required):
+        return None
+    return matches[0] if matches else None
+
+
+def _clean_header(columns: list[str]) -> list[str]:
+    return [c.strip().lstrip("\ufeff").strip() for c in columns]
+
+
+def _read_csv(path: Path, issues: list[ImportIssue]) -> list[SourceTable]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None:
+                return []
+            columns = _clean_header(header)
+            kind = _kind_from_name(path.stem) or _kind_from_columns(columns)
+            if kind is None:
+                issues.append(
+                    ImportIssue(path.name, None, None, None, "import.file_unknown", {"name": path.name})
+                )
+                return []
+            table = SourceTable(kind, path, None, columns)
+            width = len(columns)
+            line = reader.line_num
+            for values in reader:
+                start = line + 1
+                line = reader.line_num
+                if not any(v.strip() for v in values):
+                    continue
+                if len(values) < width:
+                    values = values + [""] * (width - len(values))
+                table.rows.append((start, dict(zip(columns, values, strict=False))))
+            return [table]
+    except UnicodeDecodeError:
+        issues.append(ImportIssue(path.name, None, None, None, "import.encoding"))
+        return []
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def _read_xlsx(path: Path, issues: list[ImportIssue]) -> list[SourceTable]:
+    settings = get_settings()
+    size = path.stat().st_size
+    if size > settings.xlsx_max_bytes:
+        issues.append(
+            ImportIssue(
+                path.name,
+                None,
+                None,
+                None,
+                "import.xlsx_too_big",
+                {"size": size, "limit": settings.xlsx_max_bytes},
+            )
+        )
+        return []
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+        if unpacked > settings.xlsx_max_uncompressed_bytes:
+            issues.append(
+                ImportIssue(
+                    path.name,
+                    None,
+                    None,
+                    None,
+                    "import.xlsx_too_big",
+                    {"size": unpacked, "limit": settings.xlsx_max_uncompressed_bytes},
+                )
+            )
+            return []
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        issues.append(ImportIssue(path.name, None, None, None, "import.xlsx_invalid", {"reason": str(exc)}))
+        return []
+    tables: list[SourceTable] = []
+    try:
+        sheets = list(workbook.worksheets)
+        for sheet in sheets:
+            rows = sheet.iter_rows(values_only=True)
+            header = next(rows, None)
+            if header is None:
+                continue
+            columns = _clean_header([_cell_text(v) for v in header])
+            while columns and not columns[-1]:
+                columns.pop()
+            kind = (
+                _kind_from_name(sheet.title)
+                or (_kind_from_name(path.stem) if len(sheets) == 1 else None)
+                or _kind_from_columns(columns)
+            )
+            label = f"{path.name}[{sheet.title}]"
+            if kind is None:
+                issues.append(ImportIssue(label, None, None, None, "import.file_unknown", {"name": label}))
+                continue
+            table = SourceTable(kind, path, sheet.title, columns)
+            for number, values in enumerate(rows, start=2):
+                if number - 1 > settings.xlsx_max_rows:
+                    issues.append(
+                        ImportIssue(
+                            label,
+                            None,
+                            None,
+                            None,
+                            "import.xlsx_too_many_rows",
+                            {"sheet": sheet.title, "limit": settings.xlsx_max_rows},
+                        )
+                    )
+                    table.rows.clear()
+                    break
+                texts = [_cell_text(v) for v in values[: len(columns)]]
+                if not any(texts):
+                    continue
+                texts += [""] * (len(columns) - len(texts))
+                table.rows.append((number, dict(zip(columns, texts, strict=True))))
+            else:
+                tables.append(table)
+    finally:
+        workbook.close()
+    return tables
+
+
+def _files_in(path: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file()
+        and p.suffix.lower() in (".csv", ".xlsx")
+        and not p.name.endswith(REJECTS_SUFFIX)
+        and not p.name.startswith((".", "~$"))
+    )
+
+
+def read_package(paths: list[Path]) -> tuple[list[SourceTable], list[ImportIssue]]:
+    """Read every file under ``paths``; problems with whole files come back as issues."""
+    issues: list[ImportIssue] = []
+    tables: list[SourceTable] = []
+    for path in paths:
+        if not path.exists():
+            issues.append(ImportIssue(str(path), None, None, None, "import.not_found", {"path": str(path)}))
+            continue
+        for file in _files_in(path) if path.is_dir() else [path]:
+            if file.suffix.lower() == ".xlsx":
+                tables.extend(_read_xlsx(file, issues))
+            elif file.suffix.lower() == ".csv":
+                tables.extend(_read_csv(file, issues))
+            else:
+                issues.append(
+                    ImportIssue(file.name, None, None, None, "import.file_unknown", {"name": file.name})
+                )
+    for table in tables:
+        missing = [c for c in FILES[table.kind].required if c not in table.columns]
+        if missing:
+            issues.append(
+                ImportIssue(
+                    table.label, 1, None, None, "import.missing_columns", {"columns": ", ".join(missing)}
+                )
+            )
+    return tables, issues
