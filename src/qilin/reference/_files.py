@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 from importlib import resources
+
+
+def read_text(name: str) -> str:
+    return resources.files("qilin.reference").joinpath("data", name).read_text(encoding="utf-8")
 
 
 def read_csv(name: str) -> list[dict[str, str]]:
     """Rows of a CSV file in ``qilin/reference/data`` as dicts of strings."""
-    with resources.files("qilin.reference").joinpath("data", name).open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+    return list(csv.DictReader(io.StringIO(read_text(name), newline="")))

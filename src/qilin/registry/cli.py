@@ -26,9 +26,18 @@ def _print_report(report: ImportReport, *, dry_run: bool) -> None:
     for issue in shown:
         err.print(issue.bilingual(), markup=False, highlight=False)
     if len(report.issues) > len(shown):
-        err.print(f"… 另有 {len(report.issues) - len(shown)} 处错误 / {len(report.issues) - len(shown)} more errors")
+        err.print(
+            f"… 另有 {len(report.issues) - len(shown)} 处错误 / {len(report.issues) - len(shown)} more errors"
+        )
     table = Table(title="导入结果 / import result")
-    for column in ("文件 file", "读取 read", "新增 inserted", "更新 updated", "未变 unchanged", "拒绝 rejected"):
+    for column in (
+        "文件 file",
+        "读取 read",
+        "新增 inserted",
+        "更新 updated",
+        "未变 unchanged",
+        "拒绝 rejected",
+    ):
         table.add_column(column, justify="right" if column[0] != "文" else "left")
     for kind, c in sorted(report.counts.items()):
         table.add_row(kind, *(str(v) for v in (c.read, c.inserted, c.updated, c.unchanged, c.rejected)))
@@ -45,9 +54,13 @@ def _print_report(report: ImportReport, *, dry_run: bool) -> None:
 
 
 def import_command(
-    paths: list[Path] = typer.Argument(..., help="数据包文件夹，或 CSV/XLSX 文件 / package folder or CSV/XLSX files"),
+    paths: list[Path] = typer.Argument(
+        ..., help="数据包文件夹，或 CSV/XLSX 文件 / package folder or CSV/XLSX files"
+    ),
     skip_invalid: bool = typer.Option(
-        False, "--skip-invalid", help="写入有效行，无效行写入旁边的 .rejects.csv / write valid rows, reject the rest"
+        False,
+        "--skip-invalid",
+        help="写入有效行，无效行写入旁边的 .rejects.csv / write valid rows, reject the rest",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="只校验并报告，不写入 / only check and report"),
 ) -> None:

@@ -151,8 +151,8 @@ def _export_into(session: Session, folder: Path) -> dict[str, int]:
             )  # fmt: skip
         else:
             by_file["lifecycle_events"].append(
-                [e.enterprise_id, e.kind, e.occurred_on, e.from_region_code, e.to_region_code, e.detail, e.source,
-                 e.is_synthetic]
+                [e.enterprise_id, e.kind, e.occurred_on, e.from_region_code, e.to_region_code, e.detail,
+                 e.source, e.is_synthetic]
             )  # fmt: skip
     for kind in ("unicorn_events", "acquisitions", "lifecycle_events"):
         counts[kind] = _write(

@@ -41,6 +41,13 @@ from qilin.registry.reader import REJECTS_SUFFIX, SourceTable, read_package
 from qilin.registry.validate import CHECKS, Record, RowChecker
 
 T = TypeVar("T")
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
 CHUNK = 2000
 
 ENTERPRISE_FIELDS = (
@@ -143,9 +150,9 @@ class _Importer:
             self.progress.advance()
         return _Checked(table, records, rejected)
 
-    def _reject(self, item: _Checked, line: int, column: str, value: str, key: str, **fields: Any) -> None:
-        issue = ImportIssue(item.table.label, line, column, value, key, fields)
-        item.rejected.setdefault(line, []).append(issue)
+    def _reject(self, item: _Checked, at: int, column: str, value: str, key: str, **fields: Any) -> None:
+        issue = ImportIssue(item.table.label, at, column, value, key, fields)
+        item.rejected.setdefault(at, []).append(issue)
 
     def _existing_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = sorted(set(ids))
@@ -241,7 +248,7 @@ class _Importer:
 
     def _write_enterprises(self, records: list[Record]) -> list[Record]:
         counts = self.report.counts["companies"]
-        table = Enterprise.__table__
+        table = _table(Enterprise)
         ids = [r["id"] for r in records]
         existing: dict[str, Any] = {}
         tracks: dict[str, set[str]] = defaultdict(set)
@@ -273,12 +280,12 @@ class _Importer:
                 )
             old = existing.get(r["id"])
             if old is None:
-                row = {k: r[k] for k in ENTERPRISE_FIELDS}
-                row.update(
+                new_row = {k: r[k] for k in ENTERPRISE_FIELDS}
+                new_row.update(
                     id=r["id"], status="operating", status_as_of=None, is_synthetic=r["is_synthetic"],
                     attributes=r["attributes"], created_at=now, updated_at=now,
                 )  # fmt: skip
-                new_rows.append(row)
+                new_rows.append(new_row)
                 track_rows.extend({"enterprise_id": r["id"], "track_code": code} for code in r["tracks"])
                 continue
             merged = {k: (r[k] if r[k] is not None else old[k]) for k in ENTERPRISE_FIELDS}
@@ -303,7 +310,7 @@ class _Importer:
             for chunk in _chunks(changed_rows):
                 self.session.execute(stmt, list(chunk))
             counts.updated += len(changed_rows)
-        track_table = EnterpriseTrack.__table__
+        track_table = _table(EnterpriseTrack)
         for chunk in _chunks(track_deletes):
             self.session.execute(track_table.delete().where(track_table.c.enterprise_id.in_(chunk)))
         if track_rows:
@@ -311,7 +318,7 @@ class _Importer:
         return statuses
 
     def _investor_ids(self, names: set[str]) -> dict[str, int]:
-        table = Investor.__table__
+        table = _table(Investor)
         ids: dict[str, int] = {}
         ordered = sorted(names)
         for chunk in _chunks(ordered):
@@ -342,7 +349,7 @@ class _Importer:
 
     def _write_rounds(self, records: list[Record]) -> None:
         counts = self.report.counts["rounds"]
-        table = FundingRound.__table__
+        table = _table(FundingRound)
         identity = ("enterprise_id", "announced_on", "round_type", "amount_key")
         existing = self._existing_keys(table, identity, (r["enterprise_id"] for r in records))
         fresh: list[Record] = []
@@ -369,11 +376,11 @@ class _Importer:
                 )
             self.progress.advance(len(chunk))
         counts.inserted += len(fresh)
-        self._insert(RoundInvestor.__table__, links)
+        self._insert(_table(RoundInvestor), links)
 
     def _write_valuations(self, records: list[Record]) -> None:
         counts = self.report.counts["valuations"]
-        table = Valuation.__table__
+        table = _table(Valuation)
         identity = ("enterprise_id", "as_of", "value", "currency", "evidence", "source")
         existing = self._existing_keys(table, identity, (r["enterprise_id"] for r in records))
         now = utcnow()
@@ -390,7 +397,7 @@ class _Importer:
 
     def _write_reports(self, records: list[Record]) -> None:
         counts = self.report.counts["operating_reports"]
-        table = OperatingReport.__table__
+        table = _table(OperatingReport)
         existing: dict[tuple[str, int], Any] = {}
         for chunk in _chunks(sorted({r["enterprise_id"] for r in records})):
             for row in self.session.execute(select(table).where(table.c.enterprise_id.in_(chunk))).mappings():
@@ -420,7 +427,7 @@ class _Importer:
 
     def _write_events(self, kind: str, records: list[Record]) -> None:
         counts = self.report.counts[kind]
-        table = LifecycleEvent.__table__
+        table = _table(LifecycleEvent)
         identity = ("enterprise_id", "kind", "occurred_on", "counterpart")
         existing = self._existing_keys(table, identity, (r["enterprise_id"] for r in records))
         now = utcnow()
@@ -437,7 +444,7 @@ class _Importer:
 
     def _write_statuses(self, observations: list[Record]) -> None:
         """Add status observations to the history; an enterprise's status is its latest by as-of date."""
-        table = StatusRecord.__table__
+        table = _table(StatusRecord)
         enterprise_ids = sorted({o["enterprise_id"] for o in observations})
         history: dict[str, list[tuple[dt.date, int, str]]] = defaultdict(list)
         current: dict[str, tuple[str, dt.date | None]] = {}
@@ -483,7 +490,7 @@ class _Importer:
             if current.get(eid) != (status, as_of):
                 changes.append({"_id": eid, "status": status, "status_as_of": as_of})
         if changes:
-            etable = Enterprise.__table__
+            etable = _table(Enterprise)
             self.session.execute(update(etable).where(etable.c.id == bindparam("_id")), changes)
 
 

@@ -26,8 +26,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qilin.db import Amount, Base, utcnow
 
-_FK = {"ondelete": "CASCADE"}
-
 
 class Enterprise(Base):
     """企业. Keyed by a stable external id; a Chinese enterprise also by its 统一社会信用代码 (``uscc``)."""
@@ -63,7 +61,9 @@ class EnterpriseTrack(Base):
 
     __tablename__ = "enterprise_tracks"
 
-    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id", **_FK), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), primary_key=True
+    )
     track_code: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
 
 
@@ -74,7 +74,7 @@ class StatusRecord(Base):
     __table_args__ = (UniqueConstraint("enterprise_id", "status", "as_of"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id", **_FK), index=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16))
     as_of: Mapped[dt.date] = mapped_column(Date)
     source: Mapped[str | None] = mapped_column(String(200))
@@ -103,7 +103,7 @@ class FundingRound(Base):
     __table_args__ = (UniqueConstraint("enterprise_id", "announced_on", "round_type", "amount_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id", **_FK), index=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
     announced_on: Mapped[dt.date] = mapped_column(Date, index=True)
     round_type: Mapped[str] = mapped_column(String(20))
     round_label: Mapped[str | None] = mapped_column(String(40))
@@ -130,8 +130,12 @@ class FundingRound(Base):
 class RoundInvestor(Base):
     __tablename__ = "round_investors"
 
-    round_id: Mapped[int] = mapped_column(ForeignKey("funding_rounds.id", **_FK), primary_key=True)
-    investor_id: Mapped[int] = mapped_column(ForeignKey("investors.id", **_FK), primary_key=True, index=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("funding_rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    investor_id: Mapped[int] = mapped_column(
+        ForeignKey("investors.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     investor: Mapped[Investor] = relationship(lazy="joined")
@@ -147,7 +151,7 @@ class Valuation(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id", **_FK))
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
     as_of: Mapped[dt.date] = mapped_column(Date)
     value: Mapped[Decimal] = mapped_column(Amount)
     currency: Mapped[str] = mapped_column(String(3))
@@ -164,7 +168,7 @@ class OperatingReport(Base):
     __table_args__ = (UniqueConstraint("enterprise_id", "year"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id", **_FK), index=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     revenue: Mapped[Decimal | None] = mapped_column(Amount)
     net_profit: Mapped[Decimal | None] = mapped_column(Amount)
@@ -188,7 +192,7 @@ class LifecycleEvent(Base):
     __table_args__ = (UniqueConstraint("enterprise_id", "kind", "occurred_on", "counterpart"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id", **_FK), index=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(24), index=True)
     occurred_on: Mapped[dt.date] = mapped_column(Date)
     counterpart: Mapped[str] = mapped_column(String(200), default="")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
@@ -39,7 +40,10 @@ def get_by_uscc(session: Session, *, uscc: str) -> Enterprise | None:
 
 
 def _rows(total: Counter[str], synthetic: Counter[str]) -> list[SummaryRow]:
-    return [SummaryRow(label, n, synthetic[label]) for label, n in sorted(total.items(), key=lambda x: (-x[1], x[0]))]
+    return [
+        SummaryRow(label, n, synthetic[label])
+        for label, n in sorted(total.items(), key=lambda x: (-x[1], x[0]))
+    ]
 
 
 def registry_summary(session: Session, *, lang: str = "zh") -> RegistrySummary:
@@ -72,11 +76,11 @@ def registry_summary(session: Session, *, lang: str = "zh") -> RegistrySummary:
         track_total[label] = len(no_track)
         track_synth[label] = sum(synthetic_of[e] for e in no_track)
 
-    latest: dict[str, tuple[object, str]] = {}
+    latest: dict[str, tuple[dt.date, str]] = {}
     for eid, announced_on, round_type in session.execute(
         select(FundingRound.enterprise_id, FundingRound.announced_on, FundingRound.round_type)
     ):
-        if eid not in latest or announced_on >= latest[eid][0]:  # type: ignore[operator]
+        if eid not in latest or announced_on >= latest[eid][0]:
             latest[eid] = (announced_on, round_type)
     stage_total: Counter[str] = Counter()
     stage_synth: Counter[str] = Counter()
