@@ -12,6 +12,7 @@ from qilin.common.messages import both
 from qilin.config import get_settings
 from qilin.db import get_engine
 from qilin.migrations import config as alembic_config
+from qilin.demo import cli as demo_cli
 from qilin.registry import cli as registry_cli
 
 app = typer.Typer(
@@ -60,6 +61,26 @@ def db_upgrade() -> None:
 app.command("import")(registry_cli.import_command)
 app.command("export")(registry_cli.export_command)
 app.command("summary")(registry_cli.summary_command)
+app.add_typer(demo_cli.app, name="demo")
+
+
+@app.command("run")
+def run() -> None:
+    """运行平台：迁移数据库，首次运行加载演示数据，显示企业库概况 / Run the platform on its default database."""
+    from qilin.common.progress import RichProgress
+    from qilin.db import session_scope
+    from qilin.demo.service import build_demo, is_empty
+
+    settings = get_settings()
+    console.print(f"数据库 / database: {settings.database_url}")
+    upgrade_database()
+    with session_scope() as session:
+        empty = is_empty(session)
+    if empty:
+        console.print("首次运行：加载演示数据 / first run: loading the demo data …")
+        with RichProgress() as progress, session_scope() as session:
+            build_demo(session, progress=progress)
+    registry_cli.summary_command()
 
 
 def main() -> None:

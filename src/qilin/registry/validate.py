@@ -240,6 +240,9 @@ def check_round(c: RowChecker, row: dict[str, str]) -> Record:
         except ParseError as exc:
             c.fail("round_type", label, exc.key, **exc.fields)
     explicit_label = c.text(row, "round_label")
+    label_kept = explicit_label or round_label
+    if label_kept is not None and len(label_kept) > 40:
+        c.fail("round_type", label_kept, "field.too_long", max=40)
     amount = c.amount(row, "amount", "currency")
     post = c.amount(
         row,
@@ -258,7 +261,7 @@ def check_round(c: RowChecker, row: dict[str, str]) -> Record:
         "enterprise_id": c.company_ref(row),
         "announced_on": c.date(row, "announced_on", required=True),
         "round_type": round_type,
-        "round_label": explicit_label or round_label,
+        "round_label": label_kept,
         "amount": amount.value if amount else None,
         "amount_low": amount.low if amount else None,
         "amount_high": amount.high if amount else None,

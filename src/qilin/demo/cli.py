@@ -1,0 +1,61 @@
+"""CLI of the demo: ``qilin demo`` builds the demo database; ``qilin demo generate`` writes a package."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from qilin.common.progress import RichProgress
+from qilin.db import session_scope
+from qilin.demo.generate import generate_package
+from qilin.demo.service import DEFAULT_ENTERPRISES, DEFAULT_SEED, build_demo, is_empty
+
+app = typer.Typer(help="演示数据 / demo data", invoke_without_command=True)
+console = Console()
+
+
+@app.callback()
+def demo(
+    ctx: typer.Context,
+    enterprises: int = typer.Option(DEFAULT_ENTERPRISES, min=0, help="模拟企业数 / synthetic enterprises"),
+    seed: int = typer.Option(DEFAULT_SEED, help="随机种子 / random seed"),
+    force: bool = typer.Option(False, "--force", help="数据库非空时仍然加载 / load even into a non-empty database"),
+) -> None:
+    """构建演示数据库：19 家真实浙江独角兽 + 模拟企业 / Build the demo database."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from qilin.cli import require_migrated
+
+    require_migrated()
+    with RichProgress() as progress, session_scope() as session:
+        if not is_empty(session) and not force:
+            console.print("数据库已有数据，未加载演示数据（用 --force 强制）/ database not empty; use --force")
+            raise typer.Exit(1)
+        report = build_demo(session, enterprises=enterprises, seed=seed, progress=progress)
+    inserted = report.counts["companies"].inserted
+    console.print(f"演示数据已加载 / demo loaded: {inserted} 家企业（含模拟数据 / incl. synthetic）")
+
+
+@app.command("generate")
+def generate(
+    out: Path = typer.Option(..., "--out", help="输出文件夹 / output folder"),
+    enterprises: int = typer.Option(DEFAULT_ENTERPRISES, "--enterprises", min=1),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed"),
+    real: bool = typer.Option(True, "--real/--no-real", help="包含真实独角兽 / include the real unicorns"),
+) -> None:
+    """生成模拟数据包（用于基准测试）/ Write a synthetic data package, e.g. for benchmarks."""
+    started = time.perf_counter()
+    with RichProgress() as progress:
+        progress.stage("generate", enterprises)
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            progress.advance(n - done)
+            done = n
+
+        summary = generate_package(out, enterprises=enterprises, seed=seed, include_real=real, progress=advance)
+    console.print(f"已生成 / generated {summary} in {time.perf_counter() - started:.1f}s")
