@@ -11,8 +11,8 @@ from rich.console import Console
 from qilin.common.messages import both
 from qilin.config import get_settings
 from qilin.db import get_engine
-from qilin.migrations import config as alembic_config
 from qilin.demo import cli as demo_cli
+from qilin.migrations import config as alembic_config
 from qilin.registry import cli as registry_cli
 
 app = typer.Typer(
@@ -66,7 +66,7 @@ app.add_typer(demo_cli.app, name="demo")
 
 @app.command("run")
 def run() -> None:
-    """运行平台：迁移数据库，首次运行加载演示数据，显示企业库概况 / Run the platform on its default database."""
+    """运行平台：迁移、首次运行加载演示数据、显示企业库概况 / Run the platform on its default database."""
     from qilin.common.progress import RichProgress
     from qilin.db import session_scope
     from qilin.demo.service import build_demo, is_empty

@@ -22,7 +22,9 @@ def demo(
     ctx: typer.Context,
     enterprises: int = typer.Option(DEFAULT_ENTERPRISES, min=0, help="模拟企业数 / synthetic enterprises"),
     seed: int = typer.Option(DEFAULT_SEED, help="随机种子 / random seed"),
-    force: bool = typer.Option(False, "--force", help="数据库非空时仍然加载 / load even into a non-empty database"),
+    force: bool = typer.Option(
+        False, "--force", help="数据库非空时仍然加载 / load even into a non-empty database"
+    ),
 ) -> None:
     """构建演示数据库：19 家真实浙江独角兽 + 模拟企业 / Build the demo database."""
     if ctx.invoked_subcommand is not None:
@@ -32,7 +34,9 @@ def demo(
     require_migrated()
     with RichProgress() as progress, session_scope() as session:
         if not is_empty(session) and not force:
-            console.print("数据库已有数据，未加载演示数据（用 --force 强制）/ database not empty; use --force")
+            console.print(
+                "数据库已有数据，未加载演示数据（用 --force 强制）/ database not empty; use --force"
+            )
             raise typer.Exit(1)
         report = build_demo(session, enterprises=enterprises, seed=seed, progress=progress)
     inserted = report.counts["companies"].inserted
@@ -57,5 +61,7 @@ def generate(
             progress.advance(n - done)
             done = n
 
-        summary = generate_package(out, enterprises=enterprises, seed=seed, include_real=real, progress=advance)
+        summary = generate_package(
+            out, enterprises=enterprises, seed=seed, include_real=real, progress=advance
+        )
     console.print(f"已生成 / generated {summary} in {time.perf_counter() - started:.1f}s")

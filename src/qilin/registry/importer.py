@@ -226,10 +226,11 @@ class _Importer:
 
     # ---- writing ----------------------------------------------------------------------------------
 
-    def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+    def _insert(self, table: Table, rows: list[dict[str, Any]], *, count_progress: bool = True) -> None:
         for chunk in _chunks(rows, 5000):
             self.session.execute(insert(table), list(chunk))
-            self.progress.advance(len(chunk))
+            if count_progress:
+                self.progress.advance(len(chunk))
 
     def write(self, checked: list[_Checked]) -> None:
         by_kind: dict[str, list[Record]] = defaultdict(list)
@@ -319,20 +320,20 @@ class _Importer:
 
     def _investor_ids(self, names: set[str]) -> dict[str, int]:
         table = _table(Investor)
-        ids: dict[str, int] = {}
         ordered = sorted(names)
-        for chunk in _chunks(ordered):
-            ids.update(
-                self.session.execute(select(table.c.name, table.c.id).where(table.c.name.in_(chunk))).tuples()
-            )
+
+        def lookup(wanted: list[str]) -> dict[str, int]:
+            found: dict[str, int] = {}
+            for chunk in _chunks(wanted):
+                query = select(table.c.name, table.c.id).where(table.c.name.in_(chunk))
+                found.update(self.session.execute(query).tuples().all())
+            return found
+
+        ids = lookup(ordered)
         missing = [n for n in ordered if n not in ids]
         now = utcnow()
-        for chunk in _chunks(missing):
-            result = self.session.execute(
-                insert(table).returning(table.c.name, table.c.id, sort_by_parameter_order=True),
-                [{"name": n, "created_at": now} for n in chunk],
-            )
-            ids.update(result.tuples())
+        self._insert(table, [{"name": n, "created_at": now} for n in missing], count_progress=False)
+        ids.update(lookup(missing))
         return ids
 
     def _existing_keys(
@@ -360,23 +361,33 @@ class _Importer:
                 continue
             existing.add(key)
             fresh.append(r)
-        investor_ids = self._investor_ids({name for r in fresh for name in r["investors"]})
-        now = utcnow()
-        links: list[dict[str, Any]] = []
         columns = [c.name for c in table.columns if c.name != "id"]
-        for chunk in _chunks(fresh, 5000):
-            rows = [{c: r.get(c) for c in columns} | {"created_at": now} for r in chunk]
-            result = self.session.execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-            )
-            for round_id, r in zip(result.scalars(), chunk, strict=True):
-                links.extend(
-                    {"round_id": round_id, "investor_id": investor_ids[name], "position": i}
-                    for i, name in enumerate(r["investors"])
-                )
-            self.progress.advance(len(chunk))
+        now = utcnow()
+        self._insert(table, [{c: r.get(c) for c in columns} | {"created_at": now} for r in fresh])
         counts.inserted += len(fresh)
-        self._insert(_table(RoundInvestor), links)
+        with_investors = [r for r in fresh if r["investors"]]
+        if not with_investors:
+            return
+        # Plain multi-row inserts are much faster than INSERT … RETURNING row by row; the new rows are
+        # found again by their identity.
+        round_ids: dict[tuple[Any, ...], int] = {}
+        cols = [table.c[c] for c in identity]
+        for chunk in _chunks(sorted({r["enterprise_id"] for r in with_investors})):
+            for row in self.session.execute(
+                select(table.c.id, *cols).where(table.c.enterprise_id.in_(chunk))
+            ):
+                round_ids[tuple(row[1:])] = row[0]
+        investor_ids = self._investor_ids({name for r in with_investors for name in r["investors"]})
+        links = [
+            {
+                "round_id": round_ids[tuple(r[c] for c in identity)],
+                "investor_id": investor_ids[name],
+                "position": i,
+            }
+            for r in with_investors
+            for i, name in enumerate(r["investors"])
+        ]
+        self._insert(_table(RoundInvestor), links, count_progress=False)
 
     def _write_valuations(self, records: list[Record]) -> None:
         counts = self.report.counts["valuations"]

@@ -400,45 +400,60 @@ def _parse_amount(text: str, currency: str | None) -> ParsedAmount:
 
 def _amount_of(m: re.Match[str], text: str, arg: str | None) -> ParsedAmount:
     """The amount an _AMOUNT match describes."""
-    num, unit, pre, post, more, level = m["num"], m["unit"], m["pre"], m["post"], m["more"], m["level"]
-    invalid = ParseError("amount.invalid", {"text": text})
+    cur1, pre, num, more, unit, level, cur2, post, cur3 = m.groups()
+    fields = {"text": text}
 
     # currency: the text's (a strong word wins over 元/¥/$), else the argument, else RMB for Chinese forms
-    words = [w for w in (m["cur1"], m["cur2"], m["cur3"]) if w]
-    strong = {_CURRENCY_WORDS[w] for w in words if w not in _WEAK_CURRENCY_WORDS}
-    weak = {_CURRENCY_WORDS[w] for w in words if w in _WEAK_CURRENCY_WORDS}
-    if len(strong) > 1 or (not strong and len(weak) > 1):
-        raise invalid
-    stated = next(iter(strong), None)
-    if stated is not None and arg is not None and stated != arg:
-        raise ParseError("amount.invalid", {"text": text, "currency": arg})
+    stated = weak = None
+    if cur1 or cur2 or cur3:
+        words = [w for w in (cur1, cur2, cur3) if w]
+        strong = {_CURRENCY_WORDS[w] for w in words if w not in _WEAK_CURRENCY_WORDS}
+        weaks = {_CURRENCY_WORDS[w] for w in words if w in _WEAK_CURRENCY_WORDS}
+        if len(strong) > 1 or (not strong and len(weaks) > 1):
+            raise ParseError("amount.invalid", fields)
+        stated, weak = next(iter(strong), None), next(iter(weaks), None)
+        if stated is not None and arg is not None and stated != arg:
+            raise ParseError("amount.invalid", {"text": text, "currency": arg})
     chinese = unit in _CN_UNITS or bool(pre or more or level) or post not in (None, "+")
-    code = stated or arg or next(iter(weak), None) or ("CNY" if chinese else None)
+    code = stated or arg or weak or ("CNY" if chinese else None)
     if code is None:
-        raise ParseError("currency.missing", {"text": text})
+        raise ParseError("currency.missing", fields)
 
-    if num is not None and len(num) > _MAX_DIGITS:
-        raise invalid
-    base = Decimal(num.replace(",", "")) if num is not None else _ONE
-    amount = _checked(base.scaleb(_UNITS[unit]) if unit else base, text)  # exact: only the exponent moves
+    if num is None:
+        amount = _checked(_ONE.scaleb(_UNITS[unit]), text)
+    elif len(num) > _MAX_DIGITS:
+        raise ParseError("amount.invalid", fields)
+    else:
+        amount = _scaled(num.replace(",", ""), _UNITS[unit] if unit else 0, text)
 
     if not (pre or post or more or level):
         if num is None:  # "亿" alone
-            raise invalid
+            raise ParseError("amount.invalid", fields)
         return ParsedAmount(amount, None, None, False, code, text)
 
     if amount == _ZERO or (level and (pre or more)):
-        raise invalid
+        raise ParseError("amount.invalid", fields)
     if pre in _SOME:
         if num is not None or unit not in _CN_UNITS or post or more:
-            raise invalid
+            raise ParseError("amount.invalid", fields)
         low, high = amount, _checked(amount * _TEN, text)
     elif pre in _NEARLY:
         if post or more:
-            raise invalid
+            raise ParseError("amount.invalid", fields)
         low, high = _checked(amount * _NEAR, text), amount
     elif pre in _OVER or post or more:
         low, high = amount, None
     else:  # X级
         low, high = amount, _checked(amount * _TEN, text)
     return ParsedAmount(None, low, high, True, code, text)
+
+
+def _scaled(num: str, exponent: int, text: str) -> Decimal:
+    """The decimal ``num`` times 10^exponent, exactly. A whole result is built from its digits (the
+    common "1.44亿"); anything else goes through :func:`_checked`."""
+    whole, _, fraction = num.partition(".")
+    if len(fraction) <= exponent:
+        digits = (whole + fraction.ljust(exponent, "0")).lstrip("0") or "0"
+        if len(digits) <= 16:
+            return Decimal(digits)
+    return _checked(Decimal(num).scaleb(exponent), text)
