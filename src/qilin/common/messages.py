@@ -62,6 +62,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "unknown evidence grade (disclosed/third-party-list/estimated/self-declared)",
     },
     "event.unknown": {"zh": "未知的生命周期事件类型", "en": "unknown lifecycle event kind"},
+    "event.own_file": {"zh": "此类事件请填写在 {file} 中", "en": "events of this kind belong in {file}"},
+    "row.too_many_values": {
+        "zh": "该行的值比表头多 {extra} 个",
+        "en": "the row has {extra} more values than the header",
+    },
     "round.unknown_type": {"zh": "未知的融资轮次", "en": "unknown round type"},
     "amount.invalid": {"zh": "金额无法识别", "en": "amount not understood"},
     "amount.negative": {"zh": "金额不能为负数", "en": "amount must not be negative"},

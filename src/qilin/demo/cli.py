@@ -49,6 +49,9 @@ def generate(
     enterprises: int = typer.Option(DEFAULT_ENTERPRISES, "--enterprises", min=1),
     seed: int = typer.Option(DEFAULT_SEED, "--seed"),
     real: bool = typer.Option(True, "--real/--no-real", help="包含真实独角兽 / include the real unicorns"),
+    funded_share: float = typer.Option(
+        0.35, "--funded-share", min=0.0, max=1.0, help="获得融资的企业比例 / share of enterprises that raise"
+    ),
 ) -> None:
     """生成模拟数据包（用于基准测试）/ Write a synthetic data package, e.g. for benchmarks."""
     started = time.perf_counter()
@@ -62,6 +65,12 @@ def generate(
             done = n
 
         summary = generate_package(
-            out, enterprises=enterprises, seed=seed, include_real=real, progress=advance
+            out,
+            enterprises=enterprises,
+            seed=seed,
+            include_real=real,
+            funded_share=funded_share,
+            progress=advance,
         )
-    console.print(f"已生成 / generated {summary} in {time.perf_counter() - started:.1f}s")
+    counts = ", ".join(f"{kind} {n:,}" for kind, n in summary.counts.items())
+    console.print(f"已生成 / generated in {time.perf_counter() - started:.1f}s: {counts}")

@@ -678,6 +678,7 @@ class _Context:
     id_width: int
     investor_names: tuple[str, ...]
     investor_w: npt.NDArray[np.float64]  # (4 groups, investors)
+    funded_share: float
 
 
 def _rate_for(ctx: _Context, days: IntArray) -> FloatArray:
@@ -754,7 +755,7 @@ def _synthetic_chunk(rng: np.random.Generator, ctx: _Context, lo: int, hi: int) 
     ]
 
     # --- funding histories -------------------------------------------------------------------------
-    p_funded = np.clip(FUNDED_SHARE + FUNDED_QUALITY_SLOPE * quality, 0.05, 0.95)
+    p_funded = np.clip(ctx.funded_share + FUNDED_QUALITY_SLOPE * quality, 0.05, 0.98)
     funded = rng.random(m) < p_funded
     age: IntArray = np.minimum(_quantile_draw(rng, rt.first_age_q, m), 15 * 365.25).astype(np.int64)
     first_day: IntArray = founded + age
@@ -1329,6 +1330,7 @@ def generate_package(
     seed: int = 20240101,
     as_of: dt.date = dt.date(2025, 12, 31),
     include_real: bool = True,
+    funded_share: float = FUNDED_SHARE,
     progress: Callable[[int], None] | None = None,
 ) -> GenerateSummary:
     """Write the demo data package to ``out_dir`` (created if needed; its eight CSV files replaced).
@@ -1340,6 +1342,8 @@ def generate_package(
     """
     if enterprises < 0:
         raise ValueError("enterprises must not be negative")
+    if not 0.0 <= funded_share <= 1.0:
+        raise ValueError("funded_share must be between 0 and 1")
     if as_of < FIRST_FOUNDED:
         raise ValueError(f"as_of must be on or after {FIRST_FOUNDED.isoformat()}")
     out_dir = Path(out_dir)
@@ -1360,6 +1364,7 @@ def generate_package(
         id_width=max(7, len(str(enterprises))),
         investor_names=tuple(names),
         investor_w=np.asarray(weights, dtype=np.float64).T.copy(),
+        funded_share=funded_share,
     )
     writer = _PackageWriter(out_dir)
     real_companies = 0

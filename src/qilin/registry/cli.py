@@ -47,8 +47,7 @@ def _print_report(report: ImportReport, *, dry_run: bool) -> None:
     elif dry_run:
         console.print(both("import.dry_run"))
     else:
-        for path in report.rejects_files:
-            rejected = sum(1 for i in report.issues if i.file.startswith(path.name.split(".")[0]))
+        for path, rejected in report.rejects_files.items():
             console.print(both("import.rejects_written", count=rejected, path=str(path)))
         console.print(both("import.done"), style="green")
 

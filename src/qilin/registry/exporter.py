@@ -79,11 +79,12 @@ def _export_into(session: Session, folder: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
 
     tracks: dict[str, list[str]] = defaultdict(list)
-    for eid, code in session.execute(
-        select(EnterpriseTrack.enterprise_id, EnterpriseTrack.track_code).order_by(EnterpriseTrack.track_code)
-    ):
+    for eid, code in session.execute(select(EnterpriseTrack.enterprise_id, EnterpriseTrack.track_code)):
         tracks[eid].append(code)
-    enterprises = session.scalars(select(Enterprise).order_by(Enterprise.id)).all()
+    for codes in tracks.values():
+        codes.sort()
+    # Sorted in Python: the database's collation must not decide the file's order.
+    enterprises = sorted(session.scalars(select(Enterprise)), key=lambda e: e.id)
     extra = sorted({k for e in enterprises for k in (e.attributes or {})})
     columns = list(FILES["companies"].columns) + extra
     counts["companies"] = _write(

@@ -13,12 +13,12 @@ import datetime as dt
 import getpass
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import ColumnDefault, Date, DateTime, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from qilin.common.dates import today as today_
@@ -41,6 +41,10 @@ from qilin.registry.reader import REJECTS_SUFFIX, SourceTable, read_package
 from qilin.registry.validate import CHECKS, Record, RowChecker
 
 T = TypeVar("T")
+
+
+def _iso_date(value: dt.date) -> str:
+    return value.isoformat()
 
 
 def _table(model: Any) -> Table:
@@ -96,7 +100,7 @@ class ImportReport:
     issues: list[ImportIssue] = field(default_factory=list)
     counts: dict[str, KindCounts] = field(default_factory=lambda: defaultdict(KindCounts))
     written: bool = False
-    rejects_files: list[Path] = field(default_factory=list)
+    rejects_files: dict[Path, int] = field(default_factory=dict)  # rejects file → rows in it
     import_run_id: int | None = None
 
     @property
@@ -143,6 +147,8 @@ class _Importer:
             checker.start(line)
             before = len(checker.issues)
             record = check(checker, row)
+            if line in table.overflow:
+                checker.fail(None, None, "row.too_many_values", extra=table.overflow[line])
             if checker.row_failed:
                 rejected[line] = checker.issues[before:]
             else:
@@ -227,8 +233,56 @@ class _Importer:
     # ---- writing ----------------------------------------------------------------------------------
 
     def _insert(self, table: Table, rows: list[dict[str, Any]], *, count_progress: bool = True) -> None:
+        """Bulk insert through the driver's ``executemany``.
+
+        SQLAlchemy's own executemany builds a parameter dict per row, which dominated large imports; here
+        each column's bind processor (the same conversions SQLAlchemy applies) runs in one tight loop.
+        Columns a row leaves out get the column's scalar default, or NULL.
+        """
+        if not rows:
+            return
+        connection = self.session.connection()
+        dialect = connection.dialect
+        columns = [c for c in table.columns if c.name in rows[0] or c.default is not None]
+        names = [c.name for c in columns]
+        processors: list[Callable[[Any], Any] | None] = [
+            c.type._cached_bind_processor(dialect) for c in columns
+        ]
+        defaults: list[Any] = []
+        callable_defaults: dict[int, Any] = {}
+        for i, column in enumerate(columns):
+            default = column.default
+            if isinstance(default, ColumnDefault) and default.is_callable:
+                callable_defaults[i] = default.arg
+            defaults.append(default.arg if isinstance(default, ColumnDefault) and default.is_scalar else None)
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        quote = dialect.identifier_preparer.quote
+        sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+            f"VALUES ({', '.join([marker] * len(names))})"
+        )
+        if dialect.name == "sqlite":
+            # SQLAlchemy's SQLite DATE format is the ISO date; date.isoformat is much faster.
+            processors = [
+                _iso_date if isinstance(c.type, Date) and not isinstance(c.type, DateTime) else p
+                for c, p in zip(columns, processors, strict=True)
+            ]
         for chunk in _chunks(rows, 5000):
-            self.session.execute(insert(table), list(chunk))
+            values_by_column = []
+            for i, name in enumerate(names):
+                processor = processors[i]
+                if name in chunk[0]:
+                    values = [row.get(name) for row in chunk]
+                    if processor is not None:
+                        values = [None if v is None else processor(v) for v in values]
+                else:  # the default is the same for the whole chunk: convert it once
+                    value = callable_defaults[i](None) if i in callable_defaults else defaults[i]
+                    if processor is not None and value is not None:
+                        value = processor(value)
+                    values = [value] * len(chunk)
+                values_by_column.append(values)
+            params = list(zip(*values_by_column, strict=True))
+            connection.exec_driver_sql(sql, params)
             if count_progress:
                 self.progress.advance(len(chunk))
 
@@ -244,8 +298,8 @@ class _Importer:
         self._write_reports(by_kind["operating_reports"])
         for kind in EVENT_KINDS_BY_FILE:
             self._write_events(kind, by_kind[kind])
-        statuses.extend(by_kind["status_history"])
-        self._write_statuses(statuses)
+        # The status file's own rows first: on the same status and date they carry the more specific source.
+        self._write_statuses(by_kind["status_history"] + statuses)
 
     def _write_enterprises(self, records: list[Record]) -> list[Record]:
         counts = self.report.counts["companies"]
@@ -290,7 +344,7 @@ class _Importer:
                 track_rows.extend({"enterprise_id": r["id"], "track_code": code} for code in r["tracks"])
                 continue
             merged = {k: (r[k] if r[k] is not None else old[k]) for k in ENTERPRISE_FIELDS}
-            merged["is_synthetic"] = r["is_synthetic"]
+            merged["is_synthetic"] = r["is_synthetic"] if r["synthetic_stated"] else old["is_synthetic"]
             attributes = dict(old["attributes"] or {})
             attributes.update(r["attributes"] or {})
             merged["attributes"] = attributes or None
@@ -315,7 +369,7 @@ class _Importer:
         for chunk in _chunks(track_deletes):
             self.session.execute(track_table.delete().where(track_table.c.enterprise_id.in_(chunk)))
         if track_rows:
-            self.session.execute(insert(track_table), track_rows)
+            self._insert(track_table, track_rows, count_progress=False)
         return statuses
 
     def _investor_ids(self, names: set[str]) -> dict[str, int]:
@@ -423,7 +477,7 @@ class _Importer:
                 fresh[key] = r | {"updated_at": now}
                 continue
             merged = {k: (r[k] if r[k] is not None else old[k]) for k in REPORT_FIELDS}
-            merged["is_synthetic"] = r["is_synthetic"]
+            merged["is_synthetic"] = r["is_synthetic"] if r["synthetic_stated"] else old["is_synthetic"]
             if any(merged[k] != old[k] for k in merged):
                 changed.append(merged | {"_id": old["id"], "updated_at": now})
                 existing[key] = {**old, **merged}
@@ -505,8 +559,8 @@ class _Importer:
             self.session.execute(update(etable).where(etable.c.id == bindparam("_id")), changes)
 
 
-def _write_rejects(checked: list[_Checked]) -> list[Path]:
-    written = []
+def _write_rejects(checked: list[_Checked]) -> dict[Path, int]:
+    written: dict[Path, int] = {}
     for item in checked:
         if not item.rejected:
             continue
@@ -528,7 +582,7 @@ def _write_rejects(checked: list[_Checked]) -> list[Path]:
                         *(rows[line].get(c, "") for c in table.columns),
                     ]
                 )
-        written.append(target)
+        written[target] = len(item.rejected)
     return written
 
 

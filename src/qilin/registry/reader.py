@@ -11,6 +11,7 @@ import datetime as dt
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qilin.config import get_settings
 from qilin.registry.issues import ImportIssue
@@ -28,6 +29,8 @@ class SourceTable:
     sheet: str | None
     columns: list[str]
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    # line → how many non-empty values a row has beyond the header (reported, never dropped silently)
+    overflow: dict[int, int] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -80,6 +83,10 @@ def _read_csv(path: Path, issues: list[ImportIssue]) -> list[SourceTable]:
                     continue
                 if len(values) < width:
                     values = values + [""] * (width - len(values))
+                elif len(values) > width:
+                    extra = sum(1 for v in values[width:] if v.strip())
+                    if extra:
+                        table.overflow[start] = extra
                 table.rows.append((start, dict(zip(columns, values, strict=False))))
             return [table]
     except UnicodeDecodeError:
@@ -132,53 +139,64 @@ def _read_xlsx(path: Path, issues: list[ImportIssue]) -> list[SourceTable]:
         from openpyxl import load_workbook
 
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+    except Exception as exc:  # any damage to the file: a message, never a traceback
         issues.append(ImportIssue(path.name, None, None, None, "import.xlsx_invalid", {"reason": str(exc)}))
         return []
-    tables: list[SourceTable] = []
     try:
-        sheets = list(workbook.worksheets)
-        for sheet in sheets:
-            rows = sheet.iter_rows(values_only=True)
-            header = next(rows, None)
-            if header is None:
-                continue
-            columns = _clean_header([_cell_text(v) for v in header])
-            while columns and not columns[-1]:
-                columns.pop()
-            kind = (
-                _kind_from_name(sheet.title)
-                or (_kind_from_name(path.stem) if len(sheets) == 1 else None)
-                or _kind_from_columns(columns)
-            )
-            label = f"{path.name}[{sheet.title}]"
-            if kind is None:
-                issues.append(ImportIssue(label, None, None, None, "import.file_unknown", {"name": label}))
-                continue
-            table = SourceTable(kind, path, sheet.title, columns)
-            for number, values in enumerate(rows, start=2):
-                if number - 1 > settings.xlsx_max_rows:
-                    issues.append(
-                        ImportIssue(
-                            label,
-                            None,
-                            None,
-                            None,
-                            "import.xlsx_too_many_rows",
-                            {"sheet": sheet.title, "limit": settings.xlsx_max_rows},
-                        )
-                    )
-                    table.rows.clear()
-                    break
-                texts = [_cell_text(v) for v in values[: len(columns)]]
-                if not any(texts):
-                    continue
-                texts += [""] * (len(columns) - len(texts))
-                table.rows.append((number, dict(zip(columns, texts, strict=True))))
-            else:
-                tables.append(table)
+        return _read_sheets(path, workbook, issues)
+    except Exception as exc:  # a damaged sheet inside a valid zip: tell the user, never a traceback
+        issues.append(ImportIssue(path.name, None, None, None, "import.xlsx_invalid", {"reason": str(exc)}))
+        return []
     finally:
         workbook.close()
+
+
+def _read_sheets(path: Path, workbook: Any, issues: list[ImportIssue]) -> list[SourceTable]:
+    settings = get_settings()
+    tables: list[SourceTable] = []
+    sheets = list(workbook.worksheets)
+    for sheet in sheets:
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            continue
+        columns = _clean_header([_cell_text(v) for v in header])
+        while columns and not columns[-1]:
+            columns.pop()
+        kind = (
+            _kind_from_name(sheet.title)
+            or (_kind_from_name(path.stem) if len(sheets) == 1 else None)
+            or _kind_from_columns(columns)
+        )
+        label = f"{path.name}[{sheet.title}]"
+        if kind is None:
+            issues.append(ImportIssue(label, None, None, None, "import.file_unknown", {"name": label}))
+            continue
+        table = SourceTable(kind, path, sheet.title, columns)
+        for number, values in enumerate(rows, start=2):
+            if number - 1 > settings.xlsx_max_rows:
+                issues.append(
+                    ImportIssue(
+                        label,
+                        None,
+                        None,
+                        None,
+                        "import.xlsx_too_many_rows",
+                        {"sheet": sheet.title, "limit": settings.xlsx_max_rows},
+                    )
+                )
+                table.rows.clear()
+                break
+            texts = [_cell_text(v) for v in values[: len(columns)]]
+            extra = sum(1 for v in values[len(columns) :] if _cell_text(v))
+            if not any(texts) and not extra:
+                continue
+            if extra:
+                table.overflow[number] = extra
+            texts += [""] * (len(columns) - len(texts))
+            table.rows.append((number, dict(zip(columns, texts, strict=True))))
+        else:
+            tables.append(table)
     return tables
 
 

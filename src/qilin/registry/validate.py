@@ -18,6 +18,8 @@ from qilin.registry.parsing import ParsedAmount, ParseError, parse_amount, parse
 Record = dict[str, Any]
 
 MAX_TEXT = {
+    "acquirer_name": 200,
+    "detail": 500,
     "id": 255,
     "company_id": 255,
     "name": 200,
@@ -27,6 +29,8 @@ MAX_TEXT = {
     "country": 64,
     "source": 200,
 }
+# Events with a file of their own: kept there, so that an export writes them back where they came from.
+OWN_FILE_KINDS = {"acquisition": "acquisitions.csv", "unicorn_list_entry": "unicorn_events.csv"}
 TRUE_TEXT = frozenset({"1", "true", "yes", "y", "是"})
 
 
@@ -160,7 +164,12 @@ class RowChecker:
         return self.text(row, "company_id", required=True)
 
     def flag(self, row: dict[str, str]) -> bool:
+        """The ``synthetic`` (模拟数据) flag; an empty cell is False for a new record."""
         return row.get("synthetic", "").strip().lower() in TRUE_TEXT
+
+    def flag_stated(self, row: dict[str, str]) -> bool:
+        """Whether the row states the flag at all: an empty cell leaves a stored record's flag alone."""
+        return bool(row.get("synthetic", "").strip())
 
 
 def _extra_attributes(row: dict[str, str], kind: str) -> dict[str, str] | None:
@@ -219,6 +228,7 @@ def check_company(c: RowChecker, row: dict[str, str]) -> Record:
         "status_as_of": c.date(row, "status_as_of"),
         "source": c.text(row, "source"),
         "is_synthetic": c.flag(row),
+        "synthetic_stated": c.flag_stated(row),
         "attributes": _extra_attributes(row, "companies"),
     }
 
@@ -242,7 +252,7 @@ def check_round(c: RowChecker, row: dict[str, str]) -> Record:
     explicit_label = c.text(row, "round_label")
     label_kept = explicit_label or round_label
     if label_kept is not None and len(label_kept) > 40:
-        c.fail("round_type", label_kept, "field.too_long", max=40)
+        c.fail("round_label" if explicit_label else "round_type", label_kept, "field.too_long", max=40)
     amount = c.amount(row, "amount", "currency")
     post = c.amount(
         row,
@@ -326,7 +336,9 @@ def check_acquisition(c: RowChecker, row: dict[str, str]) -> Record:
 
 def check_lifecycle_event(c: RowChecker, row: dict[str, str]) -> Record:
     kind = (c.text(row, "kind", required=True) or "").lower()
-    if kind and kind not in EVENT_KINDS:
+    if kind in OWN_FILE_KINDS:
+        c.fail("kind", kind, "event.own_file", file=OWN_FILE_KINDS[kind])
+    elif kind and kind not in EVENT_KINDS:
         c.fail("kind", kind, "event.unknown")
     codes = {}
     for column in ("from_region_code", "to_region_code"):
@@ -366,6 +378,7 @@ def check_operating_report(c: RowChecker, row: dict[str, str]) -> Record:
         "invention_patents": c.count(row, "invention_patents"),
         "source": c.text(row, "source"),
         "is_synthetic": c.flag(row),
+        "synthetic_stated": c.flag_stated(row),
     }
 
 
