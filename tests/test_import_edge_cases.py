@@ -6,7 +6,7 @@ import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from factories import (
@@ -20,7 +20,7 @@ from factories import (
     write_package,
     yinzhou,
 )
-from qilin.registry.models import Enterprise
+from qilin.registry.models import Enterprise, OperatingReport
 from test_roundtrip import _round_trip
 
 
@@ -120,3 +120,40 @@ def test_row_with_more_values_than_the_header_is_reported(engine: Engine, tmp_pa
     assert result.exit_code == 1
     assert "companies.csv 第 2 行" in result.output and "1 more values than the header" in result.output
     assert all(n == 0 for n in table_counts(engine).values())
+
+
+def test_zhejiang_update_may_leave_the_stored_uscc_cell_empty(session: Session, tmp_path: Path) -> None:
+    assert qilin_import(write_package(tmp_path / "a", companies=[westlake()])).exit_code == 0
+    stored = session.get(Enterprise, "zj-westlake")
+    assert stored is not None and stored.uscc
+    result = qilin_import(
+        write_package(tmp_path / "b", companies=[westlake(uscc="", name="西湖新名称科技有限公司")])
+    )
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    updated = session.get(Enterprise, "zj-westlake")
+    assert updated is not None and updated.name == "西湖新名称科技有限公司" and updated.uscc == stored.uscc
+    # A new Zhejiang enterprise without a USCC is still refused.
+    fresh = westlake(id="zj-new", uscc="")
+    refused = qilin_import(write_package(tmp_path / "c", companies=[fresh]))
+    assert refused.exit_code == 1
+    assert "在浙江登记的企业必须填写统一社会信用代码" in refused.output
+
+
+def test_repeated_operating_report_in_one_import_merges(session: Session, tmp_path: Path) -> None:
+    pkg = write_package(
+        tmp_path / "pkg",
+        companies=[overseas()],
+        operating_reports=[
+            {"company_id": "us-acme", "year": "2024", "revenue": "1000000"},
+            {"company_id": "us-acme", "year": "2024", "employees": "42"},
+            {"company_id": "us-acme", "year": "2024", "employees": "42"},
+        ],
+    )
+    result = qilin_import(pkg)
+    assert result.exit_code == 0, result.output
+    counts = report_counts(result.output)["operating_reports"]
+    assert (counts["inserted"], counts["updated"], counts["unchanged"]) == (1, 1, 1)
+    rows = session.scalars(select(OperatingReport)).all()
+    assert len(rows) == 1
+    assert rows[0].revenue == 1000000 and rows[0].employees == 42

@@ -137,8 +137,8 @@ class _Importer:
 
     # ---- validation -------------------------------------------------------------------------------
 
-    def _check_table(self, table: SourceTable) -> _Checked:
-        checker = RowChecker(table.label, self.today)
+    def _check_table(self, table: SourceTable, ids_with_uscc: frozenset[str]) -> _Checked:
+        checker = RowChecker(table.label, self.today, ids_with_uscc=ids_with_uscc)
         check = CHECKS[table.kind]
         records: list[tuple[int, Record]] = []
         rejected: dict[int, list[ImportIssue]] = {}
@@ -168,7 +168,11 @@ class _Importer:
         return found
 
     def validate(self, tables: list[SourceTable]) -> list[_Checked]:
-        checked = [self._check_table(t) for t in sorted(tables, key=lambda t: IMPORT_ORDER.index(t.kind))]
+        ids_with_uscc = self._ids_with_uscc(
+            [row.get("id", "").strip() for t in tables if t.kind == "companies" for _, row in t.rows]
+        )
+        ordered = sorted(tables, key=lambda t: IMPORT_ORDER.index(t.kind))
+        checked = [self._check_table(t, ids_with_uscc) for t in ordered]
         # Cross-row checks on companies: unique ids and USCCs within the import and against the database.
         first_line_of_id: dict[str, tuple[str, int]] = {}
         first_line_of_uscc: dict[str, tuple[str, int]] = {}
@@ -219,6 +223,13 @@ class _Importer:
             for line in sorted(item.rejected):
                 self.report.issues.extend(item.rejected[line])
         return checked
+
+    def _ids_with_uscc(self, ids: list[str]) -> frozenset[str]:
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(ids))):
+            query = select(Enterprise.id).where(Enterprise.id.in_(chunk), Enterprise.uscc.is_not(None))
+            found.update(self.session.scalars(query))
+        return frozenset(found)
 
     def _uscc_owners(self, codes: list[str]) -> dict[str, str]:
         owners: dict[str, str] = {}
@@ -403,22 +414,12 @@ class _Importer:
         return keys
 
     def _write_rounds(self, records: list[Record]) -> None:
-        counts = self.report.counts["rounds"]
         table = _table(FundingRound)
         identity = ("enterprise_id", "announced_on", "round_type", "amount_key")
-        existing = self._existing_keys(table, identity, (r["enterprise_id"] for r in records))
-        fresh: list[Record] = []
-        for r in records:
-            key = tuple(r[c] for c in identity)
-            if key in existing:
-                counts.unchanged += 1
-                continue
-            existing.add(key)
-            fresh.append(r)
+        fresh = self._new_by_identity("rounds", table, identity, records)
         columns = [c.name for c in table.columns if c.name != "id"]
         now = utcnow()
         self._insert(table, [{c: r.get(c) for c in columns} | {"created_at": now} for r in fresh])
-        counts.inserted += len(fresh)
         with_investors = [r for r in fresh if r["investors"]]
         if not with_investors:
             return
@@ -443,12 +444,12 @@ class _Importer:
         ]
         self._insert(_table(RoundInvestor), links, count_progress=False)
 
-    def _write_valuations(self, records: list[Record]) -> None:
-        counts = self.report.counts["valuations"]
-        table = _table(Valuation)
-        identity = ("enterprise_id", "as_of", "value", "currency", "evidence", "source")
+    def _new_by_identity(
+        self, kind: str, table: Table, identity: Sequence[str], records: list[Record]
+    ) -> list[Record]:
+        """The records whose identity is neither stored nor repeated earlier in this import."""
+        counts = self.report.counts[kind]
         existing = self._existing_keys(table, identity, (r["enterprise_id"] for r in records))
-        now = utcnow()
         fresh = []
         for r in records:
             key = tuple(r[c] for c in identity)
@@ -456,9 +457,18 @@ class _Importer:
                 counts.unchanged += 1
                 continue
             existing.add(key)
-            fresh.append(r | {"recorded_at": now})
-        self._insert(table, fresh)
+            fresh.append(r)
         counts.inserted += len(fresh)
+        return fresh
+
+    def _write_valuations(self, records: list[Record]) -> None:
+        table = _table(Valuation)
+        identity = ("enterprise_id", "as_of", "value", "currency", "evidence", "source")
+        now = utcnow()
+        self._insert(
+            table,
+            [r | {"recorded_at": now} for r in self._new_by_identity("valuations", table, identity, records)],
+        )
 
     def _write_reports(self, records: list[Record]) -> None:
         counts = self.report.counts["operating_reports"]
@@ -468,44 +478,37 @@ class _Importer:
             for row in self.session.execute(select(table).where(table.c.enterprise_id.in_(chunk))).mappings():
                 existing[(row["enterprise_id"], row["year"])] = row
         now = utcnow()
-        fresh: dict[tuple[str, int], Record] = {}
-        changed: list[dict[str, Any]] = []
+        pending: dict[tuple[str, int], Record] = {}  # new rows; a repeat later in the import merges in
+        changed: dict[int, dict[str, Any]] = {}  # stored rows to update, by id
         for r in records:
             key = (r["enterprise_id"], r["year"])
-            old = existing.get(key)
-            if old is None:
-                fresh[key] = r | {"updated_at": now}
+            base = pending.get(key) or existing.get(key)
+            if base is None:
+                pending[key] = r | {"updated_at": now}
+                counts.inserted += 1
                 continue
-            merged = {k: (r[k] if r[k] is not None else old[k]) for k in REPORT_FIELDS}
-            merged["is_synthetic"] = r["is_synthetic"] if r["synthetic_stated"] else old["is_synthetic"]
-            if any(merged[k] != old[k] for k in merged):
-                changed.append(merged | {"_id": old["id"], "updated_at": now})
-                existing[key] = {**old, **merged}
-            else:
+            merged = {k: (r[k] if r[k] is not None else base[k]) for k in REPORT_FIELDS}
+            merged["is_synthetic"] = r["is_synthetic"] if r["synthetic_stated"] else base["is_synthetic"]
+            if all(merged[k] == base[k] for k in merged):
                 counts.unchanged += 1
-        self._insert(table, list(fresh.values()))
-        counts.inserted += len(fresh)
-        counts.unchanged += sum(1 for _ in records) - len(fresh) - len(changed) - counts.unchanged
+                continue
+            counts.updated += 1
+            if key in pending:
+                pending[key] = pending[key] | merged
+            else:
+                existing[key] = {**base, **merged}
+                changed[base["id"]] = merged | {"_id": base["id"], "updated_at": now}
+        self._insert(table, list(pending.values()))
         if changed:
-            self.session.execute(update(table).where(table.c.id == bindparam("_id")), changed)
-            counts.updated += len(changed)
+            self.session.execute(update(table).where(table.c.id == bindparam("_id")), list(changed.values()))
 
     def _write_events(self, kind: str, records: list[Record]) -> None:
-        counts = self.report.counts[kind]
         table = _table(LifecycleEvent)
         identity = ("enterprise_id", "kind", "occurred_on", "counterpart")
-        existing = self._existing_keys(table, identity, (r["enterprise_id"] for r in records))
         now = utcnow()
-        fresh = []
-        for r in records:
-            key = tuple(r[c] for c in identity)
-            if key in existing:
-                counts.unchanged += 1
-                continue
-            existing.add(key)
-            fresh.append(r | {"recorded_at": now})
-        self._insert(table, fresh)
-        counts.inserted += len(fresh)
+        self._insert(
+            table, [r | {"recorded_at": now} for r in self._new_by_identity(kind, table, identity, records)]
+        )
 
     def _write_statuses(self, observations: list[Record]) -> None:
         """Add status observations to the history; an enterprise's status is its latest by as-of date."""

@@ -43,9 +43,11 @@ def decimal_text(value: Decimal) -> str:
 class RowChecker:
     """Validates the rows of one file. Issues accumulate in ``issues``; a row with any issue gives None."""
 
-    def __init__(self, file: str, today: dt.date) -> None:
+    def __init__(self, file: str, today: dt.date, *, ids_with_uscc: frozenset[str] = frozenset()) -> None:
         self.file = file
         self.today = today
+        # Enterprises whose USCC is already stored: a row updating them may leave the cell empty.
+        self.ids_with_uscc = ids_with_uscc
         self.issues: list[ImportIssue] = []
         self._line = 0
         self._row_failed = False
@@ -190,7 +192,7 @@ def check_company(c: RowChecker, row: dict[str, str]) -> Record:
     region_code = c.text(row, "region_code")
     if region_code is not None and regions.get(region_code) is None:
         c.fail("region_code", region_code, "region.unknown")
-    elif regions.is_zhejiang(region_code) and not code:
+    elif regions.is_zhejiang(region_code) and not code and row.get("id", "").strip() not in c.ids_with_uscc:
         c.fail("uscc", "", "uscc.required_zhejiang")
     industry_code = c.text(row, "industry_code")
     if industry_code is not None:
