@@ -126,13 +126,17 @@ class _Checked:
     table: SourceTable
     records: list[tuple[int, Record]]
     rejected: dict[int, list[ImportIssue]]
+    row_count: int
 
 
 class _Importer:
-    def __init__(self, session: Session, progress: Progress, today: dt.date) -> None:
+    def __init__(self, session: Session, progress: Progress, today: dt.date, *, keep_rows: bool) -> None:
         self.session = session
         self.progress = progress
         self.today = today
+        # The raw rows are needed after validation only to write rejects files; otherwise they are
+        # dropped table by table, which bounds the memory of large imports.
+        self.keep_rows = keep_rows
         self.report = ImportReport()
 
     # ---- validation -------------------------------------------------------------------------------
@@ -154,7 +158,10 @@ class _Importer:
             else:
                 records.append((line, record))
             self.progress.advance()
-        return _Checked(table, records, rejected)
+        row_count = len(table.rows)
+        if not self.keep_rows:
+            table.rows = []
+        return _Checked(table, records, rejected, row_count)
 
     def _reject(self, item: _Checked, at: int, column: str, value: str, key: str, **fields: Any) -> None:
         issue = ImportIssue(item.table.label, at, column, value, key, fields)
@@ -218,7 +225,7 @@ class _Importer:
             item.records = kept
         for item in checked:
             counts = self.report.counts[item.table.kind]
-            counts.read += len(item.table.rows)
+            counts.read += item.row_count
             counts.rejected += len(item.rejected)
             for line in sorted(item.rejected):
                 self.report.issues.extend(item.rejected[line])
@@ -602,7 +609,7 @@ def import_package(
     Nothing is written when any row is invalid (unless ``skip_invalid``). With ``dry_run`` the work is done
     and the counts reported, but the caller must roll back; rejects files are only written for real runs.
     """
-    importer = _Importer(session, progress or _Silent(), today_())
+    importer = _Importer(session, progress or _Silent(), today_(), keep_rows=skip_invalid and not dry_run)
     tables, file_issues = read_package(paths)
     report = importer.report
     if file_issues:
@@ -619,13 +626,13 @@ def import_package(
         actor=getpass.getuser(),
         files=[
             {
-                "path": str(t.path),
-                "sheet": t.sheet,
-                "kind": t.kind,
-                "rows": len(t.rows),
-                "sha256": _digest(t.path),
+                "path": str(item.table.path),
+                "sheet": item.table.sheet,
+                "kind": item.table.kind,
+                "rows": item.row_count,
+                "sha256": _digest(item.table.path),
             }
-            for t in tables
+            for item in checked
         ],
         counts={
             k: {
