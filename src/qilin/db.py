@@ -107,10 +107,11 @@ class Amount(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
         if value is None:
             return None
-        cents = Decimal(value) * 100
-        if cents != cents.to_integral_value():
+        cents = Decimal(value).scaleb(2)
+        whole = int(cents)
+        if whole != cents:
             raise ValueError(f"amount {value} has more than two decimals")
-        return int(cents)
+        return whole
 
     def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
         if value is None:

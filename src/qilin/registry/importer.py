@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnDefault, Date, DateTime, Table, bindparam, select, update
+from sqlalchemy import ColumnDefault, Date, DateTime, Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from qilin.common.dates import today as today_
@@ -354,9 +354,13 @@ class _Importer:
             old = existing.get(r["id"])
             if old is None:
                 new_row = {k: r[k] for k in ENTERPRISE_FIELDS}
+                # The row's own status is its first history entry (see _write_statuses): set it now rather
+                # than update every new enterprise afterwards.
+                status_as_of = (r["status_as_of"] or self.today) if r["status"] else None
                 new_row.update(
-                    id=r["id"], status="operating", status_as_of=None, is_synthetic=r["is_synthetic"],
-                    attributes=r["attributes"], created_at=now, updated_at=now,
+                    id=r["id"], status=r["status"] or "operating", status_as_of=status_as_of,
+                    is_synthetic=r["is_synthetic"], attributes=r["attributes"],
+                    created_at=now, updated_at=now,
                 )  # fmt: skip
                 new_rows.append(new_row)
                 track_rows.extend({"enterprise_id": r["id"], "track_code": code} for code in r["tracks"])
@@ -424,32 +428,40 @@ class _Importer:
         table = _table(FundingRound)
         identity = ("enterprise_id", "announced_on", "round_type", "amount_key")
         fresh = self._new_by_identity("rounds", table, identity, records)
+        # Ids are allocated up front so that investor links need no read-back of the new rows.
+        ids = self._allocate_ids(table, len(fresh))
         columns = [c.name for c in table.columns if c.name != "id"]
         now = utcnow()
-        self._insert(table, [{c: r.get(c) for c in columns} | {"created_at": now} for r in fresh])
-        with_investors = [r for r in fresh if r["investors"]]
+        rows = [
+            {c: r.get(c) for c in columns} | {"id": i, "created_at": now}
+            for r, i in zip(fresh, ids, strict=True)
+        ]
+        self._insert(table, rows)
+        with_investors = [(row["id"], r) for row, r in zip(rows, fresh, strict=True) if r["investors"]]
         if not with_investors:
             return
-        # Plain multi-row inserts are much faster than INSERT … RETURNING row by row; the new rows are
-        # found again by their identity.
-        round_ids: dict[tuple[Any, ...], int] = {}
-        cols = [table.c[c] for c in identity]
-        for chunk in _chunks(sorted({r["enterprise_id"] for r in with_investors})):
-            for row in self.session.execute(
-                select(table.c.id, *cols).where(table.c.enterprise_id.in_(chunk))
-            ):
-                round_ids[tuple(row[1:])] = row[0]
-        investor_ids = self._investor_ids({name for r in with_investors for name in r["investors"]})
+        investor_ids = self._investor_ids({name for _, r in with_investors for name in r["investors"]})
         links = [
-            {
-                "round_id": round_ids[tuple(r[c] for c in identity)],
-                "investor_id": investor_ids[name],
-                "position": i,
-            }
-            for r in with_investors
+            {"round_id": round_id, "investor_id": investor_ids[name], "position": i}
+            for round_id, r in with_investors
             for i, name in enumerate(r["investors"])
         ]
         self._insert(_table(RoundInvestor), links, count_progress=False)
+
+    def _allocate_ids(self, table: Table, n: int) -> list[int]:
+        """``n`` fresh primary keys for ``table``.
+
+        PostgreSQL hands them out from the table's sequence, safe under concurrent writers. SQLite has one
+        writer at a time: inside this transaction, after the import's first write, max(id) is stable.
+        """
+        if n == 0:
+            return []
+        connection = self.session.connection()
+        if connection.dialect.name == "postgresql":
+            query = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
+            return list(connection.execute(query, {"table": table.name, "n": n}).scalars())
+        start = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+        return list(range(start + 1, start + 1 + n))
 
     def _new_by_identity(
         self, kind: str, table: Table, identity: Sequence[str], records: list[Record]

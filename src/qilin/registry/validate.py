@@ -141,7 +141,7 @@ class RowChecker:
         value = row.get(column, "").strip().replace(",", "")
         if not value:
             return None
-        if _RMB.fullmatch(value) is None:
+        if not (value.isascii() and value.isdigit()) and _RMB.fullmatch(value) is None:
             self.fail(column, value, "number.invalid")
             return None
         return Decimal(value)
@@ -151,6 +151,8 @@ class RowChecker:
         value = row.get(column, "").strip().replace(",", "")
         if not value:
             return None
+        if value.isascii() and value.isdigit():
+            return int(value)
         if _COUNT.fullmatch(value) is None:
             self.fail(column, value, "integer.invalid")
             return None
