@@ -67,6 +67,7 @@ REPORT_FIELDS = (
     "invention_patents",
     "source",
 )
+DEFAULT_STATUS = "operating"
 EVENT_KINDS_BY_FILE = ("unicorn_events", "acquisitions", "lifecycle_events")
 
 
@@ -341,24 +342,28 @@ class _Importer:
         track_rows: list[dict[str, Any]] = []
         statuses: list[Record] = []
         for r in records:
-            if r["status"]:
+            old = existing.get(r["id"])
+            as_of = r["status_as_of"]
+            if old is None and r["status"] and as_of is None and r["status"] != DEFAULT_STATUS:
+                as_of = self.today  # a new, non-default status without a date is observed today
+            if r["status"] and (old is not None or as_of is not None):
                 statuses.append(
                     {
                         "enterprise_id": r["id"],
                         "status": r["status"],
-                        "as_of": r["status_as_of"],
+                        "as_of": as_of,
                         "source": r["source"],
                         "is_synthetic": r["is_synthetic"],
                     }
                 )
-            old = existing.get(r["id"])
             if old is None:
                 new_row = {k: r[k] for k in ENTERPRISE_FIELDS}
                 # The row's own status is its first history entry (see _write_statuses): set it now rather
-                # than update every new enterprise afterwards.
-                status_as_of = (r["status_as_of"] or self.today) if r["status"] else None
+                # than update every new enterprise afterwards. Without a date, the default says nothing.
+                observed = r["status"] and as_of is not None
                 new_row.update(
-                    id=r["id"], status=r["status"] or "operating", status_as_of=status_as_of,
+                    id=r["id"], status=r["status"] if observed else DEFAULT_STATUS,
+                    status_as_of=as_of if observed else None,
                     is_synthetic=r["is_synthetic"], attributes=r["attributes"],
                     created_at=now, updated_at=now,
                 )  # fmt: skip
