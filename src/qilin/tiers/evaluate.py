@@ -1,0 +1,369 @@
+"""The tier explainer (梯队评定): one enterprise, one standard, one as-of date → its tier with a trace.
+
+Pure: it reads :class:`~qilin.tiers.facts.EnterpriseFacts` already cut to the as-of date and returns plain
+data. Every criterion reports its value, its threshold, pass or fail, the records it rests on, and the FX
+rate and year it used. Money comparisons are made in whole cents of the threshold's currency, converted at
+the yearly average of the record's own date (see :func:`~qilin.tiers.facts.convert_cents`), so that the
+vectorised path (:mod:`qilin.tiers.compile`) reaches exactly the same decisions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from qilin.reference import regions
+from qilin.tiers.facts import (
+    EXIT_STATUSES,
+    PRIVATE_ROUND_TYPES,
+    EnterpriseFacts,
+    convert_cents,
+    fx_factor,
+    round_valuations,
+    valuation_order,
+)
+from qilin.tiers.standards import Criterion, Standard, Threshold
+
+# Exclusion reasons (未入库原因), in the order they are reported.
+REASONS: tuple[str, ...] = (
+    "listed", "acquired", "closed", "too_old", "founding_date_unknown", "too_young", "not_mainland",
+    "not_in_province", "not_in_track", "no_private_financing", "no_valuation", "no_fx_rate",
+    "valuation_insufficient", "financing_insufficient",
+)  # fmt: skip
+MAINLAND_COUNTRIES = frozenset({"CN", "CHN", "CHINA", "中国", "中华人民共和国"})
+NOT_MAINLAND_PREFIXES = ("71", "81", "82")  # 台湾, 香港, 澳门
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    kind: str  # round / valuation / status / event / enterprise
+    record_id: str
+    date: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FxUse:
+    from_currency: str
+    to_currency: str
+    rate: float
+    year: int
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
+    criterion: str
+    passed: bool
+    value: Any
+    threshold: Any
+    reason: str | None = None  # an exclusion reason (REASONS) when failed
+    evidence: tuple[Evidence, ...] = ()
+    fx: tuple[FxUse, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TierCheck:
+    tier: str
+    passed: bool
+    alternatives: tuple[tuple[CriterionResult, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TierResult:
+    enterprise_id: str
+    standard_id: str
+    standard_version: int
+    as_of: dt.date
+    tier: str
+    retroactive: bool
+    checks: tuple[TierCheck, ...]
+    exclusions: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["as_of"] = self.as_of.isoformat()
+        return data
+
+
+def years_before(date: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` earlier (29 February becomes 28 February)."""
+    try:
+        return date.replace(year=date.year - years)
+    except ValueError:
+        return date.replace(year=date.year - years, day=28)
+
+
+def _age(facts: EnterpriseFacts, as_of: dt.date) -> float | None:
+    if facts.founded_on is None:
+        return None
+    return round((as_of - facts.founded_on).days / 365.25, 2)
+
+
+def _founded_evidence(facts: EnterpriseFacts) -> tuple[Evidence, ...]:
+    if facts.founded_on is None:
+        return ()
+    return (Evidence("enterprise", facts.enterprise_id, facts.founded_on.isoformat(), "founded_on"),)
+
+
+def check_max_age(facts: EnterpriseFacts, as_of: dt.date, years: int) -> CriterionResult:
+    if facts.founded_on is None:
+        return CriterionResult("max_age_years", False, None, years, "founding_date_unknown")
+    passed = facts.founded_on >= years_before(as_of, years)
+    return CriterionResult(
+        "max_age_years",
+        passed,
+        _age(facts, as_of),
+        years,
+        None if passed else "too_old",
+        _founded_evidence(facts),
+    )
+
+
+def check_min_age(facts: EnterpriseFacts, as_of: dt.date, years: int) -> CriterionResult:
+    if facts.founded_on is None:
+        return CriterionResult("min_age_years", False, None, years, "founding_date_unknown")
+    passed = facts.founded_on < years_before(as_of, years)
+    return CriterionResult(
+        "min_age_years", passed, _age(facts, as_of), years, None if passed else "too_young",
+        _founded_evidence(facts),
+    )  # fmt: skip
+
+
+def is_mainland(facts: EnterpriseFacts) -> bool:
+    if facts.region_code:
+        return regions.get(facts.region_code) is not None and not facts.region_code.startswith(
+            NOT_MAINLAND_PREFIXES
+        )
+    return (facts.country or "").strip().upper() in MAINLAND_COUNTRIES
+
+
+def check_mainland(facts: EnterpriseFacts) -> CriterionResult:
+    passed = is_mainland(facts)
+    value = facts.region_code or facts.country
+    return CriterionResult("registered_in_mainland", passed, value, "CN", None if passed else "not_mainland")
+
+
+def check_province(facts: EnterpriseFacts, province: str) -> CriterionResult:
+    passed = bool(facts.region_code) and str(facts.region_code)[:2] == province[:2]
+    return CriterionResult(
+        "registered_in_province", passed, facts.region_code, province, None if passed else "not_in_province"
+    )
+
+
+def exit_state(facts: EnterpriseFacts) -> tuple[str | None, tuple[Evidence, ...]]:
+    """'acquired' or 'closed' when the latest dated signal says so (on a tie the exit wins), else None."""
+    exits: list[tuple[dt.date, str, Evidence]] = []
+    going: list[dt.date] = []
+    for s in facts.statuses:
+        if s.status in EXIT_STATUSES:
+            exits.append((s.as_of, s.status, Evidence("status", s.status, s.as_of.isoformat())))
+        else:
+            going.append(s.as_of)
+    for e in facts.events:
+        if e.kind in ("acquisition", "closure"):
+            state = "acquired" if e.kind == "acquisition" else "closed"
+            exits.append(
+                (e.occurred_on, state, Evidence("event", e.record_id, e.occurred_on.isoformat(), e.kind))
+            )
+    if not exits:
+        return None, ()
+    latest_exit = max(exits, key=lambda x: (x[0], x[1]))
+    if going and max(going) > latest_exit[0]:
+        return None, ()
+    return latest_exit[1], (latest_exit[2],)
+
+
+def check_operating(facts: EnterpriseFacts) -> CriterionResult:
+    state, evidence = exit_state(facts)
+    return CriterionResult("operating", state is None, state or "operating", "operating", state, evidence)
+
+
+def listing_evidence(facts: EnterpriseFacts) -> tuple[Evidence, ...]:
+    found = [
+        Evidence("event", e.record_id, e.occurred_on.isoformat(), "ipo")
+        for e in facts.events
+        if e.kind == "ipo"
+    ]
+    found += [Evidence("status", "ipo", s.as_of.isoformat()) for s in facts.statuses if s.status == "ipo"]
+    found += [
+        Evidence("round", r.record_id, r.announced_on.isoformat(), r.round_type)
+        for r in facts.rounds
+        if r.round_type in ("ipo", "post-ipo")
+    ]
+    return tuple(sorted(found, key=lambda e: (e.date or "", e.record_id)))
+
+
+def check_not_listed(facts: EnterpriseFacts) -> CriterionResult:
+    evidence = listing_evidence(facts)
+    listed = bool(evidence)
+    value = "listed" if listed else "unlisted"
+    return CriterionResult(
+        "not_listed", not listed, value, "unlisted", "listed" if listed else None, evidence[:3]
+    )
+
+
+def check_private_financing(facts: EnterpriseFacts) -> CriterionResult:
+    private = sorted(
+        (r for r in facts.rounds if r.round_type in PRIVATE_ROUND_TYPES), key=lambda r: r.announced_on
+    )
+    evidence = tuple(
+        Evidence("round", r.record_id, r.announced_on.isoformat(), r.round_type) for r in private[:3]
+    )
+    passed = bool(private)
+    return CriterionResult(
+        "has_private_financing", passed, len(private), 1, None if passed else "no_private_financing", evidence
+    )
+
+
+def _fx_use(from_currency: str, to_currency: str, on: dt.date) -> tuple[FxUse, ...]:
+    factor = fx_factor(from_currency, to_currency, on.year)
+    if factor is None or from_currency == to_currency:
+        return ()
+    from qilin.reference.fx import default_table
+
+    year = default_table().quote(from_currency, to_currency, on).rate_year
+    return (FxUse(from_currency, to_currency, factor, year),)
+
+
+def check_min_valuation(facts: EnterpriseFacts, threshold: Threshold) -> CriterionResult:
+    candidates = facts.valuations + round_valuations(facts.rounds)
+    if not candidates:
+        return CriterionResult(
+            "min_valuation", False, None, _money(threshold.cents, threshold.currency), "no_valuation"
+        )
+    latest = max(candidates, key=valuation_order)
+    evidence = (
+        Evidence(
+            "valuation", latest.record_id, latest.as_of.isoformat(), f"{latest.evidence}; {latest.source}"
+        ),
+    )
+    original = _money(latest.value_cents, latest.currency)
+    converted = convert_cents(latest.value_cents, latest.currency, threshold.currency, latest.as_of)
+    if converted is None:
+        return CriterionResult(
+            "min_valuation",
+            False,
+            original,
+            _money(threshold.cents, threshold.currency),
+            "no_fx_rate",
+            evidence,
+        )
+    passed = converted >= threshold.cents
+    return CriterionResult(
+        "min_valuation", passed, _money(converted, threshold.currency) | {"original": original},
+        _money(threshold.cents, threshold.currency), None if passed else "valuation_insufficient", evidence,
+        _fx_use(latest.currency, threshold.currency, latest.as_of),
+    )  # fmt: skip
+
+
+def check_cumulative_financing(facts: EnterpriseFacts, threshold: Threshold) -> CriterionResult:
+    total = 0
+    evidence: list[Evidence] = []
+    fx: dict[tuple[str, int], FxUse] = {}
+    vague = undisclosed = unconvertible = 0
+    for r in sorted(facts.rounds, key=lambda r: (r.announced_on, r.record_id)):
+        if r.round_type not in PRIVATE_ROUND_TYPES:
+            continue
+        cents = r.amount_cents if r.amount_cents is not None else r.low_cents
+        if cents is None or not r.currency:
+            undisclosed += 1
+            continue
+        vague += r.amount_cents is None
+        converted = convert_cents(cents, r.currency, threshold.currency, r.announced_on)
+        if converted is None:
+            unconvertible += 1
+            continue
+        total += converted
+        evidence.append(Evidence("round", r.record_id, r.announced_on.isoformat(), r.round_type))
+        for use in _fx_use(r.currency, threshold.currency, r.announced_on):
+            fx[(use.from_currency, use.year)] = use
+    notes = []
+    if vague:
+        notes.append(f"vague:{vague}")
+    if undisclosed:
+        notes.append(f"undisclosed:{undisclosed}")
+    if unconvertible:
+        notes.append(f"no_fx_rate:{unconvertible}")
+    passed = total >= threshold.cents
+    return CriterionResult(
+        "min_cumulative_financing", passed, _money(total, threshold.currency),
+        _money(threshold.cents, threshold.currency), None if passed else "financing_insufficient",
+        tuple(evidence), tuple(fx[k] for k in sorted(fx)), ";".join(notes),
+    )  # fmt: skip
+
+
+def check_tracks(facts: EnterpriseFacts, allowed: tuple[str, ...]) -> CriterionResult:
+    matching = [t for t in facts.tracks if t in allowed]
+    passed = bool(matching)
+    return CriterionResult(
+        "in_tracks", passed, list(facts.tracks), list(allowed), None if passed else "not_in_track"
+    )
+
+
+def _money(cents: int, currency: str) -> dict[str, Any]:
+    return {"cents": cents, "currency": currency}
+
+
+def check(criterion: Criterion, facts: EnterpriseFacts, as_of: dt.date) -> CriterionResult:
+    """One criterion against facts already cut to ``as_of``."""
+    name, param = criterion.name, criterion.param
+    if name == "registered_in_mainland":
+        return check_mainland(facts)
+    if name == "registered_in_province":
+        return check_province(facts, param)
+    if name == "operating":
+        return check_operating(facts)
+    if name == "not_listed":
+        return check_not_listed(facts)
+    if name == "has_private_financing":
+        return check_private_financing(facts)
+    if name == "max_age_years":
+        return check_max_age(facts, as_of, param)
+    if name == "min_age_years":
+        return check_min_age(facts, as_of, param)
+    if name == "min_valuation":
+        return check_min_valuation(facts, param)
+    if name == "min_cumulative_financing":
+        return check_cumulative_financing(facts, param)
+    if name == "in_tracks":
+        return check_tracks(facts, param)
+    raise ValueError(f"unknown criterion {name}")
+
+
+def evaluate(
+    standard: Standard, facts: EnterpriseFacts, as_of: dt.date, *, retroactive: bool = False
+) -> TierResult:
+    """The highest tier of ``standard`` whose criteria all pass for ``facts`` as of ``as_of``.
+
+    ``facts`` may hold later records: they are cut to the as-of date here, so nothing dated after it counts.
+    """
+    known = facts.as_of(as_of)
+    checks: list[TierCheck] = []
+    tier = "none"
+    for rule in standard.tiers:
+        alternatives = tuple(tuple(check(c, known, as_of) for c in alt) for alt in rule.alternatives)
+        passed = any(all(r.passed for r in alt) for alt in alternatives)
+        checks.append(TierCheck(rule.tier, passed, alternatives))
+        if passed and tier == "none":
+            tier = rule.tier
+    exclusions: tuple[str, ...] = ()
+    if tier == "none":
+        # Per tier, the alternative that came closest (fewest failures) tells why the tier was missed; a
+        # young company is not "too young" for the 5–9-year route when the ≤ 5-year route is open to it.
+        found: set[str] = set()
+        for c in checks:
+            closest = min(c.alternatives, key=lambda alt: sum(not r.passed for r in alt))
+            found.update(r.reason for r in closest if r.reason)
+        exclusions = tuple(reason for reason in REASONS if reason in found)
+    return TierResult(
+        enterprise_id=facts.enterprise_id,
+        standard_id=standard.id,
+        standard_version=standard.version,
+        as_of=as_of,
+        tier=tier,
+        retroactive=retroactive,
+        checks=tuple(checks),
+        exclusions=exclusions,
+    )
