@@ -60,8 +60,8 @@ def load_facts(session: Session, *, enterprise_ids: Sequence[str] | None = None)
         for r in session.execute(scoped(round_query, fr.enterprise_id)):
             rounds[r.enterprise_id].append(
                 RoundFact(
-                    str(r.id), r.announced_on, r.round_type, _cents(r.amount), _cents(r.amount_low), r.currency,
-                    _cents(r.post_money_valuation), r.post_money_currency,
+                    str(r.id), r.announced_on, r.round_type, _cents(r.amount), _cents(r.amount_low),
+                    r.currency, _cents(r.post_money_valuation), r.post_money_currency,
                 )
             )  # fmt: skip
         valuation_query = select(
