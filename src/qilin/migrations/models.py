@@ -2,5 +2,6 @@
 
 from qilin.db import Base
 from qilin.registry import models as registry_models
+from qilin.tiers import models as tiers_models
 
-__all__ = ["Base", "registry_models"]
+__all__ = ["Base", "registry_models", "tiers_models"]

@@ -80,6 +80,7 @@ class TierResult:
     retroactive: bool
     checks: tuple[TierCheck, ...]
     exclusions: tuple[str, ...] = field(default=())
+    region_code: str | None = None  # where it was registered on the as-of date
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -366,4 +367,5 @@ def evaluate(
         retroactive=retroactive,
         checks=tuple(checks),
         exclusions=exclusions,
+        region_code=known.region_code,
     )

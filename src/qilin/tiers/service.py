@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, insert, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from qilin.common.messages import both
 from qilin.registry.models import (
     Enterprise,
     EnterpriseTrack,
@@ -18,7 +21,10 @@ from qilin.registry.models import (
     StatusRecord,
     Valuation,
 )
+from qilin.tiers.evaluate import TierResult, evaluate
 from qilin.tiers.facts import EnterpriseFacts, EventFact, RoundFact, StatusFact, ValuationFact
+from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
+from qilin.tiers.standards import DEFAULT_STANDARD, TIER_CODES, Standard, resolve
 
 CHUNK = 2000
 
@@ -95,3 +101,152 @@ def load_facts(session: Session, *, enterprise_ids: Sequence[str] | None = None)
         )
         for h in heads
     ]
+
+
+class TierError(Exception):
+    """A tier operation that cannot be done; ``str()`` is the bilingual message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    standard: Standard
+    retroactive: bool
+    results: list[TierResult]
+    names: dict[str, str]
+    synthetic: frozenset[str]  # 模拟数据: shown as such wherever listed
+
+
+def evaluate_registry(
+    session: Session,
+    *,
+    as_of: dt.date,
+    standard_id: str = DEFAULT_STANDARD,
+    enterprise_ids: Sequence[str] | None = None,
+) -> Evaluation:
+    """Every enterprise's tier (with its trace) under ``standard_id`` as of ``as_of``."""
+    standard, retroactive = resolve(standard_id, as_of)
+    facts = load_facts(session, enterprise_ids=enterprise_ids)
+    results = [evaluate(standard, f, as_of, retroactive=retroactive) for f in facts]
+    query = select(Enterprise.id).where(Enterprise.is_synthetic)
+    if enterprise_ids is not None:
+        query = query.where(Enterprise.id.in_(list(enterprise_ids)))
+    synthetic = frozenset(session.scalars(query))
+    return Evaluation(standard, retroactive, results, {f.enterprise_id: f.name for f in facts}, synthetic)
+
+
+def explain(
+    session: Session, *, enterprise_id: str, as_of: dt.date, standard_id: str = DEFAULT_STANDARD
+) -> Evaluation:
+    evaluation = evaluate_registry(
+        session, as_of=as_of, standard_id=standard_id, enterprise_ids=[enterprise_id]
+    )
+    if not evaluation.results:
+        raise TierError(both("tiers.unknown_enterprise", id=enterprise_id))
+    return evaluation
+
+
+def take_snapshot(
+    session: Session, *, as_of: dt.date, standard_id: str = DEFAULT_STANDARD, taken_by: str | None = None
+) -> TierSnapshot:
+    """Store every enterprise's tier and trace under ``standard_id`` as of ``as_of``; refuses a second
+    snapshot of the same standard and date (snapshots are immutable)."""
+    existing = session.scalar(
+        select(TierSnapshot).where(TierSnapshot.standard_id == standard_id, TierSnapshot.as_of == as_of)
+    )
+    if existing is not None:
+        raise TierError(both("tiers.snapshot_exists", standard=standard_id, as_of=as_of.isoformat()))
+    evaluation = evaluate_registry(session, as_of=as_of, standard_id=standard_id)
+    counts: dict[str, int] = defaultdict(int)
+    for r in evaluation.results:
+        counts[r.tier] += 1
+    snapshot = TierSnapshot(
+        standard_id=evaluation.standard.id,
+        standard_version=evaluation.standard.version,
+        as_of=as_of,
+        retroactive=evaluation.retroactive,
+        taken_by=taken_by,
+        enterprises=len(evaluation.results),
+        counts=dict(sorted(counts.items())),
+    )
+    session.add(snapshot)
+    session.flush()
+    table: Table = TierSnapshotEntry.__table__  # type: ignore[assignment]
+    rows = [
+        {
+            "snapshot_id": snapshot.id,
+            "enterprise_id": r.enterprise_id,
+            "tier": r.tier,
+            "region_code": r.region_code,
+            "exclusions": list(r.exclusions),
+            "trace": r.to_dict(),
+        }
+        for r in evaluation.results
+    ]
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(table), rows[start : start + CHUNK])
+    return snapshot
+
+
+def find_snapshot(session: Session, *, standard_id: str, as_of: dt.date) -> TierSnapshot:
+    snapshot = session.scalar(
+        select(TierSnapshot).where(TierSnapshot.standard_id == standard_id, TierSnapshot.as_of == as_of)
+    )
+    if snapshot is None:
+        raise TierError(both("tiers.no_snapshot", standard=standard_id, as_of=as_of.isoformat()))
+    return snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class DiffEntry:
+    enterprise_id: str
+    change: (
+        str  # new_entry, promotion, demotion, graduated_ipo, aged_out, acquired, moved_out, closed, dropped
+    )
+    from_tier: str
+    to_tier: str
+    reasons: tuple[str, ...]
+
+
+# A tier's rank: lower is higher. Exits take the first matching reason, in this order.
+_EXIT_CHANGES = (
+    ("listed", "graduated_ipo"), ("acquired", "acquired"), ("not_in_province", "moved_out"),
+    ("too_old", "aged_out"), ("closed", "closed"),
+)  # fmt: skip
+
+
+def classify(from_tier: str, to_tier: str, to_exclusions: Sequence[str]) -> str | None:
+    """The kind of change between two tiers (None when unchanged)."""
+    if from_tier == to_tier:
+        return None
+    if from_tier == "none":
+        return "new_entry"
+    if to_tier == "none":
+        for reason, change in _EXIT_CHANGES:
+            if reason in to_exclusions:
+                return change
+        return "dropped"
+    return "promotion" if TIER_CODES.index(to_tier) < TIER_CODES.index(from_tier) else "demotion"
+
+
+def diff_snapshots(session: Session, *, before: TierSnapshot, after: TierSnapshot) -> list[DiffEntry]:
+    """What changed between two snapshots (动态管理): entries, promotions, demotions, exits and why."""
+
+    def entries(snapshot: TierSnapshot) -> dict[str, tuple[str, tuple[str, ...]]]:
+        rows = session.execute(
+            select(
+                TierSnapshotEntry.enterprise_id, TierSnapshotEntry.tier, TierSnapshotEntry.exclusions
+            ).where(TierSnapshotEntry.snapshot_id == snapshot.id)
+        )
+        return {eid: (tier, tuple(excl or ())) for eid, tier, excl in rows}
+
+    old, new = entries(before), entries(after)
+    changes = []
+    for eid in sorted(set(old) | set(new)):
+        from_tier = old.get(eid, ("none", ()))[0]
+        to_tier, exclusions = new.get(eid, ("none", ()))
+        change = classify(from_tier, to_tier, exclusions)
+        if change is not None:
+            changes.append(
+                DiffEntry(eid, change, from_tier, to_tier, exclusions if to_tier == "none" else ())
+            )
+    return changes

@@ -1,0 +1,143 @@
+"""The trace of a tier evaluation read out in Chinese (or English): one line per criterion with its value,
+threshold, verdict, evidence and the FX rate used."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from qilin.common.messages import t
+from qilin.common.money import Money, format_cn
+from qilin.reference import regions, tracks
+from qilin.reference.fx import default_table
+from qilin.tiers.evaluate import CriterionResult, TierResult
+from qilin.tiers.standards import TIER_NAMES, Standard
+
+
+def tier_name(code: str, lang: str = "zh") -> str:
+    zh, en = TIER_NAMES[code]
+    return zh if lang == "zh" else en
+
+
+def reason_text(code: str, lang: str = "zh") -> str:
+    return t(f"reason.{code}", lang=lang)
+
+
+def _money(value: dict[str, Any], lang: str) -> str:
+    money = Money(Decimal(value["cents"]) / 100, value["currency"])
+    return format_cn(money) if lang == "zh" else f"{value['currency']} {money.amount:,.2f}"
+
+
+def _label(r: CriterionResult, lang: str) -> str:
+    name = f"criterion.{r.criterion}"
+    if r.criterion in ("max_age_years", "min_age_years"):
+        return t(name, lang=lang, years=r.threshold)
+    if r.criterion in ("min_valuation", "min_cumulative_financing"):
+        return t(name, lang=lang, amount=_money(r.threshold, lang))
+    return t(name, lang=lang)
+
+
+def _value(r: CriterionResult, lang: str) -> str:
+    v = r.value
+    if v is None:
+        return "—"
+    if r.criterion in ("max_age_years", "min_age_years"):
+        return f"{v} 年" if lang == "zh" else f"{v} years"
+    if r.criterion in ("min_valuation", "min_cumulative_financing"):
+        shown = _money(v, lang)
+        original = v.get("original")
+        if original and original["currency"] != v["currency"]:
+            shown += (
+                f"（原值 {_money(original, lang)}）"
+                if lang == "zh"
+                else f" (originally {_money(original, lang)})"
+            )
+        return shown
+    if r.criterion == "in_tracks":
+        names = [
+            tracks.all_tracks()[c].name_zh if lang == "zh" and c in tracks.all_tracks() else c for c in v
+        ]
+        return "、".join(names) if names else "—"
+    if r.criterion == "has_private_financing":
+        return f"{v} 轮" if lang == "zh" else f"{v} rounds"
+    if r.criterion in ("operating", "not_listed") and lang == "zh":
+        return _STATES_ZH.get(str(v), str(v))
+    if r.criterion in ("registered_in_province", "registered_in_mainland"):
+        region = regions.get(str(v))
+        return f"{v} {region.name}" if region else str(v)
+    return str(v)
+
+
+_STATES_ZH = {
+    "operating": "正常经营",
+    "acquired": "已被收购",
+    "closed": "已关闭",
+    "listed": "已上市",
+    "unlisted": "未上市",
+}
+
+
+def _details(r: CriterionResult, lang: str) -> list[str]:
+    lines = []
+    for fx in r.fx:
+        quote = default_table().quote(fx.from_currency, fx.to_currency, dt.date(fx.year, 12, 31))
+        lines.append(("汇率：" if lang == "zh" else "FX: ") + quote.describe(lang))
+    if r.evidence:
+        shown = "；".join(f"{e.kind}#{e.record_id} {e.date or ''} {e.detail}".strip() for e in r.evidence[:5])
+        more = len(r.evidence) - 5
+        if more > 0:
+            shown += f" …(+{more})"
+        lines.append(("依据：" if lang == "zh" else "evidence: ") + shown)
+    if r.note:
+        notes = {"vague": ("模糊金额按下限计", "vague amounts at their lower bound"),
+                 "undisclosed": ("未披露金额计为 0", "undisclosed amounts count as 0"),
+                 "no_fx_rate": ("缺汇率未计入", "left out for want of an FX rate")}  # fmt: skip
+        parts = []
+        for item in r.note.split(";"):
+            key, _, count = item.partition(":")
+            zh, en = notes.get(key, (key, key))
+            parts.append(f"{zh} {count} 笔" if lang == "zh" else f"{en}: {count}")
+        lines.append(("说明：" if lang == "zh" else "note: ") + "；".join(parts))
+    return lines
+
+
+def render(
+    result: TierResult, standard: Standard, *, name: str = "", synthetic: bool = False, lang: str = "zh"
+) -> str:
+    """The whole explanation as text."""
+    who = f"{name}（{result.enterprise_id}）" if name and lang == "zh" else name or result.enterprise_id
+    if synthetic:
+        who = ("【模拟数据】" if lang == "zh" else "[synthetic] ") + who
+    std = standard.name_zh if lang == "zh" else standard.name_en
+    if lang == "zh":
+        tier = tier_name(result.tier)
+        head = [f"{who} 截至 {result.as_of.isoformat()}，按《{std}》（{standard.key}）评定为：{tier}"]
+        if result.retroactive:
+            head.append(f"注意：该日期早于标准生效日 {standard.effective_from}，为追溯适用")
+        if result.exclusions:
+            head.append("未入库原因：" + "、".join(reason_text(r) for r in result.exclusions))
+    else:
+        tier = tier_name(result.tier, "en")
+        head = [f"{who} as of {result.as_of.isoformat()} under {std} ({standard.key}): {tier}"]
+        if result.retroactive:
+            head.append(f"note: the date precedes the standard's effective date {standard.effective_from}")
+        if result.exclusions:
+            head.append("excluded because: " + ", ".join(reason_text(r, "en") for r in result.exclusions))
+    lines = head
+    for check in result.checks:
+        mark = "✓" if check.passed else "✗"
+        lines.append(f"{mark} {tier_name(check.tier, lang)}")
+        for n, alternative in enumerate(check.alternatives, start=1):
+            if len(check.alternatives) > 1:
+                ok = all(r.passed for r in alternative)
+                label = f"条件组 {n}" if lang == "zh" else f"route {n}"
+                lines.append(f"    {'✓' if ok else '✗'} {label}")
+            indent = "      " if len(check.alternatives) > 1 else "    "
+            for r in alternative:
+                verdict = "✓" if r.passed else "✗"
+                reason = f" [{reason_text(r.reason, lang)}]" if r.reason else ""
+                colon = "：" if lang == "zh" else ": "
+                lines.append(f"{indent}{verdict} {_label(r, lang)}{colon}{_value(r, lang)}{reason}")
+                lines.extend(f"{indent}    {d}" for d in _details(r, lang))
+    return "\n".join(lines)
