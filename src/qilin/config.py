@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -18,6 +19,8 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
+    # Extra tier standards (YAML), e.g. a new version of zhejiang-2024 written by an administrator.
+    standards_dir: Path | None = None
     # Excel input is read into memory: bound what one upload may cost.
     xlsx_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     xlsx_max_rows: int = Field(default=500_000, gt=0)

@@ -9,6 +9,7 @@ import json
 import sys
 from collections import Counter
 from enum import StrEnum
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -29,7 +30,9 @@ from qilin.tiers.standards import (
     TIER_CODES,
     StandardError,
     UnknownStandardError,
-    packaged_standards,
+    all_standards,
+    check_versions,
+    load_standard,
 )
 
 app = typer.Typer(help="梯度培育库 / gradient cultivation database", no_args_is_help=True)
@@ -76,11 +79,28 @@ def standards_command() -> None:
     table = Table(title="标准 / standards")
     for column in ("编号 id", "版本 version", "名称 name", "生效 effective", "梯队 tiers"):
         table.add_column(column)
-    for s in packaged_standards():
+    try:
+        standards = all_standards()
+    except StandardError as exc:
+        raise _fail(exc) from None
+    for s in standards:
         period = f"{s.effective_from} ~ {s.effective_to or ''}"
         tiers = "、".join(tier_name(t.tier) for t in s.tiers)
         table.add_row(s.id, str(s.version), s.name_zh, period, tiers)
     console.print(table)
+
+
+@app.command("check-standard")
+def check_standard_command(path: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
+    """检查标准文件（格式、标准项、与现有版本的生效期）/ Check a standard file before installing it."""
+    try:
+        standard = load_standard(path.read_text(encoding="utf-8"), path=str(path))
+        check_versions([*all_standards(), standard])
+    except (StandardError, UnicodeDecodeError) as exc:
+        raise _fail(exc) from None
+    console.print(
+        f"标准文件有效 / valid: {standard.key}，{len(standard.tiers)} 个梯队，生效 {standard.effective_from}"
+    )
 
 
 @app.command("evaluate")

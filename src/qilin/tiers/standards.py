@@ -329,6 +329,20 @@ def packaged_standards() -> tuple[Standard, ...]:
     return tuple(standards)
 
 
+def all_standards() -> tuple[Standard, ...]:
+    """The shipped standards plus those an administrator placed in ``QILIN_STANDARDS_DIR`` (new versions
+    need no code: a YAML file there is checked against the others, overlaps refused)."""
+    from qilin.config import get_settings
+
+    folder = get_settings().standards_dir
+    if folder is None:
+        return packaged_standards()
+    extra = [load_standard(p.read_text(encoding="utf-8"), path=str(p)) for p in sorted(folder.glob("*.yaml"))]
+    standards = [*packaged_standards(), *extra]
+    check_versions(standards)
+    return tuple(standards)
+
+
 DEFAULT_STANDARD = "zhejiang-2024"
 
 
@@ -341,9 +355,10 @@ def resolve(
 ) -> tuple[Standard, bool]:
     """The version of ``standard_id`` in force on ``on``, and whether it is applied retroactively (the date
     precedes every version: the earliest is used, and the result says so)."""
-    versions = [s for s in (standards or packaged_standards()) if s.id == standard_id]
+    available = standards or all_standards()
+    versions = [s for s in available if s.id == standard_id]
     if not versions:
-        known = ", ".join(sorted({s.id for s in standards or packaged_standards()}))
+        known = ", ".join(sorted({s.id for s in available}))
         raise UnknownStandardError(f"未知的标准 / unknown standard {standard_id!r} (known: {known})")
     for s in versions:
         if s.effective_on(on):
