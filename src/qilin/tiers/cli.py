@@ -117,22 +117,40 @@ def evaluate_command(
     except (UnknownStandardError, StandardError, TierError) as exc:
         raise _fail(exc) from None
     std = evaluation.standard
+    if evaluation.retroactive:
+        err.print(
+            f"注意：{as_of} 早于标准生效日 {std.effective_from}，为追溯适用 / note: {as_of} precedes "
+            f"the standard's effective date {std.effective_from}; applied retroactively",
+            style="yellow",
+        )
     if fmt == Format.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(
-            ["company_id", "name", "tier", "standard", "standard_version", "as_of", "exclusions", "synthetic"]
+            [
+                "company_id",
+                "name",
+                "tier",
+                "standard",
+                "standard_version",
+                "as_of",
+                "exclusions",
+                "synthetic",
+                "retroactive",
+            ]
         )
         for r in evaluation.results:
             writer.writerow(
                 [r.enterprise_id, evaluation.names.get(r.enterprise_id, ""), r.tier, std.id, std.version,
-                 as_of.isoformat(), ";".join(r.exclusions), int(r.enterprise_id in evaluation.synthetic)]
+                 as_of.isoformat(), ";".join(r.exclusions), int(r.enterprise_id in evaluation.synthetic),
+                 int(evaluation.retroactive)]
             )  # fmt: skip
         return
     if fmt == Format.json:
         payload = [
             {"company_id": r.enterprise_id, "name": evaluation.names.get(r.enterprise_id, ""), "tier": r.tier,
              "standard": std.id, "standard_version": std.version, "as_of": as_of.isoformat(),
-             "exclusions": list(r.exclusions), "synthetic": r.enterprise_id in evaluation.synthetic}
+             "exclusions": list(r.exclusions), "synthetic": r.enterprise_id in evaluation.synthetic,
+             "retroactive": evaluation.retroactive}
             for r in evaluation.results
         ]  # fmt: skip
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")

@@ -10,6 +10,7 @@ vectorised path (:mod:`qilin.tiers.compile`) reaches exactly the same decisions.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -48,7 +49,8 @@ class FxUse:
     from_currency: str
     to_currency: str
     rate: float
-    year: int
+    year: int  # the yearly average used
+    on: str  # the record's date (its year may have no average yet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +98,14 @@ def years_before(date: dt.date, years: int) -> dt.date:
         return date.replace(year=date.year - years, day=28)
 
 
-def _age(facts: EnterpriseFacts, as_of: dt.date) -> float | None:
+def _age(facts: EnterpriseFacts, as_of: dt.date) -> dict[str, int] | None:
+    """Age in whole calendar years and the days beyond them (10 years 1 day is not "10.0 years")."""
     if facts.founded_on is None:
         return None
-    return round((as_of - facts.founded_on).days / 365.25, 2)
+    years = as_of.year - facts.founded_on.year
+    while years > 0 and years_before(as_of, years) < facts.founded_on:
+        years -= 1
+    return {"years": years, "days": (years_before(as_of, years) - facts.founded_on).days}
 
 
 def _founded_evidence(facts: EnterpriseFacts) -> tuple[Evidence, ...]:
@@ -225,7 +231,7 @@ def _fx_use(from_currency: str, to_currency: str, on: dt.date) -> tuple[FxUse, .
     from qilin.reference.fx import default_table
 
     year = default_table().quote(from_currency, to_currency, on).rate_year
-    return (FxUse(from_currency, to_currency, factor, year),)
+    return (FxUse(from_currency, to_currency, factor, year, on.isoformat()),)
 
 
 def check_min_valuation(facts: EnterpriseFacts, threshold: Threshold) -> CriterionResult:
@@ -333,6 +339,39 @@ def check(criterion: Criterion, facts: EnterpriseFacts, as_of: dt.date) -> Crite
     raise ValueError(f"unknown criterion {name}")
 
 
+AGE_REASONS = frozenset({"too_old", "too_young", "founding_date_unknown"})
+
+
+def closest_failures(alternatives: Sequence[Sequence[Any]]) -> set[str]:
+    """Why a tier was missed: the failures of its closest alternative, the one with the fewest failed
+    criteria and, on a tie, the fewest failures of age (a 7-year-old misses the ≤ 5-year route by its age,
+    which says less than what it lacks on the 5-9-year route). Items are CriterionResults or their dicts."""
+
+    def failures(alt: Sequence[Any]) -> list[str]:
+        return [_reason(r) or "" for r in alt if not _passed(r)]
+
+    closest = min(
+        alternatives, key=lambda alt: (len(failures(alt)), sum(f in AGE_REASONS for f in failures(alt)))
+    )
+    return {reason for reason in failures(closest) if reason}
+
+
+def _reason(r: Any) -> str | None:
+    return r.get("reason") if isinstance(r, dict) else r.reason
+
+
+def _passed(r: Any) -> bool:
+    return bool(r["passed"] if isinstance(r, dict) else r.passed)
+
+
+def exclusion_reasons(checks: Sequence[TierCheck]) -> tuple[str, ...]:
+    """Why an enterprise is in no tier: for every tier, what its closest alternative lacks."""
+    found: set[str] = set()
+    for check in checks:
+        found |= closest_failures(check.alternatives)
+    return tuple(reason for reason in REASONS if reason in found)
+
+
 def evaluate(
     standard: Standard, facts: EnterpriseFacts, as_of: dt.date, *, retroactive: bool = False
 ) -> TierResult:
@@ -351,13 +390,7 @@ def evaluate(
             tier = rule.tier
     exclusions: tuple[str, ...] = ()
     if tier == "none":
-        # Per tier, the alternative that came closest (fewest failures) tells why the tier was missed; a
-        # young company is not "too young" for the 5–9-year route when the ≤ 5-year route is open to it.
-        found: set[str] = set()
-        for c in checks:
-            closest = min(c.alternatives, key=lambda alt: sum(not r.passed for r in alt))
-            found.update(r.reason for r in closest if r.reason)
-        exclusions = tuple(reason for reason in REASONS if reason in found)
+        exclusions = exclusion_reasons(checks)
     return TierResult(
         enterprise_id=facts.enterprise_id,
         standard_id=standard.id,

@@ -43,7 +43,8 @@ def _value(r: CriterionResult, lang: str) -> str:
     if v is None:
         return "—"
     if r.criterion in ("max_age_years", "min_age_years"):
-        return f"{v} 年" if lang == "zh" else f"{v} years"
+        years, days = v["years"], v["days"]
+        return f"{years} 年 {days} 天" if lang == "zh" else f"{years} years {days} days"
     if r.criterion in ("min_valuation", "min_cumulative_financing"):
         shown = _money(v, lang)
         original = v.get("original")
@@ -81,7 +82,7 @@ _STATES_ZH = {
 def _details(r: CriterionResult, lang: str) -> list[str]:
     lines = []
     for fx in r.fx:
-        quote = default_table().quote(fx.from_currency, fx.to_currency, dt.date(fx.year, 12, 31))
+        quote = default_table().quote(fx.from_currency, fx.to_currency, dt.date.fromisoformat(fx.on))
         lines.append(("汇率：" if lang == "zh" else "FX: ") + quote.describe(lang))
     if r.evidence:
         shown = "；".join(f"{e.kind}#{e.record_id} {e.date or ''} {e.detail}".strip() for e in r.evidence[:5])

@@ -21,7 +21,7 @@ from qilin.registry.models import (
     StatusRecord,
     Valuation,
 )
-from qilin.tiers.evaluate import TierResult, evaluate
+from qilin.tiers.evaluate import REASONS, TierResult, closest_failures, evaluate
 from qilin.tiers.facts import EnterpriseFacts, EventFact, RoundFact, StatusFact, ValuationFact
 from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
 from qilin.tiers.standards import DEFAULT_STANDARD, TIER_CODES, Standard, resolve
@@ -214,39 +214,69 @@ _EXIT_CHANGES = (
 )  # fmt: skip
 
 
-def classify(from_tier: str, to_tier: str, to_exclusions: Sequence[str]) -> str | None:
-    """The kind of change between two tiers (None when unchanged)."""
+def classify(from_tier: str, to_tier: str, missed: Sequence[str]) -> str | None:
+    """The kind of change between two tiers (None when unchanged); ``missed`` are the reasons the former
+    tier is missed now."""
     if from_tier == to_tier:
         return None
     if from_tier == "none":
         return "new_entry"
     if to_tier == "none":
         for reason, change in _EXIT_CHANGES:
-            if reason in to_exclusions:
+            if reason in missed:
                 return change
         return "dropped"
     return "promotion" if TIER_CODES.index(to_tier) < TIER_CODES.index(from_tier) else "demotion"
 
 
 def diff_snapshots(session: Session, *, before: TierSnapshot, after: TierSnapshot) -> list[DiffEntry]:
-    """What changed between two snapshots (动态管理): entries, promotions, demotions, exits and why."""
+    """What changed between two snapshots (动态管理): entries, promotions, and the demotions and exits with
+    the reasons the former tier is missed now (read from the later snapshot's trace)."""
 
-    def entries(snapshot: TierSnapshot) -> dict[str, tuple[str, tuple[str, ...]]]:
+    def tiers(snapshot: TierSnapshot) -> dict[str, str]:
         rows = session.execute(
-            select(
-                TierSnapshotEntry.enterprise_id, TierSnapshotEntry.tier, TierSnapshotEntry.exclusions
-            ).where(TierSnapshotEntry.snapshot_id == snapshot.id)
-        )
-        return {eid: (tier, tuple(excl or ())) for eid, tier, excl in rows}
-
-    old, new = entries(before), entries(after)
-    changes = []
-    for eid in sorted(set(old) | set(new)):
-        from_tier = old.get(eid, ("none", ()))[0]
-        to_tier, exclusions = new.get(eid, ("none", ()))
-        change = classify(from_tier, to_tier, exclusions)
-        if change is not None:
-            changes.append(
-                DiffEntry(eid, change, from_tier, to_tier, exclusions if to_tier == "none" else ())
+            select(TierSnapshotEntry.enterprise_id, TierSnapshotEntry.tier).where(
+                TierSnapshotEntry.snapshot_id == snapshot.id
             )
+        )
+        return dict(rows.tuples().all())
+
+    old, new = tiers(before), tiers(after)
+    moves = [
+        (eid, old.get(eid, "none"), new.get(eid, "none"))
+        for eid in sorted(set(old) | set(new))
+        if old.get(eid, "none") != new.get(eid, "none")
+    ]
+    down = [
+        eid for eid, from_tier, to_tier in moves if from_tier != "none" and _rank(to_tier) > _rank(from_tier)
+    ]
+    missed: dict[str, tuple[str, ...]] = {}
+    for start in range(0, len(down), CHUNK):
+        rows = session.execute(
+            select(TierSnapshotEntry.enterprise_id, TierSnapshotEntry.trace).where(
+                TierSnapshotEntry.snapshot_id == after.id,
+                TierSnapshotEntry.enterprise_id.in_(down[start : start + CHUNK]),
+            )
+        )
+        for eid, trace in rows:
+            missed[eid] = _missed_reasons(trace, old[eid])
+    changes = []
+    for eid, from_tier, to_tier in moves:
+        reasons = missed.get(eid, ())
+        change = classify(from_tier, to_tier, reasons)
+        if change is not None:
+            changes.append(DiffEntry(eid, change, from_tier, to_tier, reasons))
     return changes
+
+
+def _rank(tier: str) -> int:
+    return TIER_CODES.index(tier)
+
+
+def _missed_reasons(trace: dict[str, Any], tier: str) -> tuple[str, ...]:
+    """Why ``tier`` is missed in a stored trace."""
+    for check in trace.get("checks", []):
+        if check["tier"] == tier:
+            found = closest_failures(check["alternatives"])
+            return tuple(reason for reason in REASONS if reason in found)
+    return ()

@@ -101,6 +101,7 @@ class Standard:
     effective_to: dt.date | None
     tiers: tuple[TierRule, ...]
     path: str
+    line: int = 0  # of effective_from, for messages about versions
 
     def effective_on(self, date: dt.date) -> bool:
         return self.effective_from <= date and (self.effective_to is None or date <= self.effective_to)
@@ -133,7 +134,10 @@ class _Loader:
     def scalar(self, node: yaml.Node, what: str) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             raise self.fail(node, f"{what} must be a single value / 应为单个值")
-        return yaml.safe_load(yaml.serialize(node))
+        try:
+            return yaml.safe_load(yaml.serialize(node))
+        except (yaml.YAMLError, ValueError) as exc:  # e.g. 2022-13-01, or an unsafe tag
+            raise self.fail(node, f"{what}: {exc} / 无法读取的值") from None
 
     def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
         if not isinstance(node, yaml.SequenceNode) or not node.value:
@@ -199,10 +203,13 @@ class _Loader:
             raise self.fail(money["currency"], f"unknown currency {currency!r} / 未知币种")
         try:
             amount = Decimal(str(self.scalar(money["amount"], "amount")))
+            valid = amount.is_finite() and amount > 0 and amount == amount.quantize(Decimal("0.01"))
         except InvalidOperation:
-            raise self.fail(money["amount"], "amount must be a number / 金额应为数字") from None
-        if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-            raise self.fail(money["amount"], "amount must be positive with at most 2 decimals / 金额无效")
+            valid = False
+        if not valid:
+            raise self.fail(
+                money["amount"], "amount must be a positive number, at most 2 decimals / 金额无效"
+            )
         return Criterion(name, Threshold(int(amount * 100), currency))
 
     def criteria(self, node: yaml.Node) -> tuple[Criterion, ...]:
@@ -263,12 +270,13 @@ class _Loader:
                 )
         if "tiers" not in fields:
             raise self.fail(root, "missing 'tiers' / 缺少 tiers")
-        rules = tuple(self.tier(t) for t in self.sequence(fields["tiers"], "tiers"))
-        order = [TIER_CODES.index(r.tier) for r in rules]
-        if order != sorted(order) or len(set(order)) != len(order):
-            raise self.fail(
-                fields["tiers"], "tiers must be listed once each, highest first / 梯队应由高到低各列一次"
-            )
+        tier_nodes = self.sequence(fields["tiers"], "tiers")
+        rules = tuple(self.tier(t) for t in tier_nodes)
+        for (earlier, later), node in zip(itertools.pairwise(rules), tier_nodes[1:], strict=True):
+            if TIER_CODES.index(later.tier) <= TIER_CODES.index(earlier.tier):
+                raise self.fail(
+                    node, "tiers must be listed once each, highest first / 梯队应由高到低各列一次"
+                )
         return Standard(
             id=self.text(fields, "id", root),
             version=version,
@@ -279,6 +287,7 @@ class _Loader:
             effective_to=effective_to,
             tiers=rules,
             path=self.path,
+            line=fields["effective_from"].start_mark.line + 1,
         )
 
 
@@ -298,12 +307,16 @@ def check_versions(standards: list[Standard]) -> None:
         seen: dict[int, Standard] = {}
         for s in versions:
             if s.version in seen:
-                raise StandardError(f"{s.path}: version {s.version} of {s.id} also in {seen[s.version].path}")
+                raise StandardError(
+                    f"{s.path}:{s.line}: version {s.version} of {s.id} also in {seen[s.version].path}"
+                    " / 版本号重复"
+                )
             seen[s.version] = s
         for earlier, later in itertools.pairwise(versions):
             if (earlier.effective_to or far) >= later.effective_from:
                 raise StandardError(
-                    f"{later.path}: effective from {later.effective_from} overlaps {earlier.path} "
+                    f"{later.path}:{later.line}: effective from {later.effective_from} "
+                    f"overlaps {earlier.path} "
                     f"(effective until {earlier.effective_to or '—'}) / 生效期重叠"
                 )
 
