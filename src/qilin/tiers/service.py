@@ -250,16 +250,12 @@ def diff_snapshots(session: Session, *, before: TierSnapshot, after: TierSnapsho
     down = [
         eid for eid, from_tier, to_tier in moves if from_tier != "none" and _rank(to_tier) > _rank(from_tier)
     ]
-    missed: dict[str, tuple[str, ...]] = {}
-    for start in range(0, len(down), CHUNK):
-        rows = session.execute(
-            select(TierSnapshotEntry.enterprise_id, TierSnapshotEntry.trace).where(
-                TierSnapshotEntry.snapshot_id == after.id,
-                TierSnapshotEntry.enterprise_id.in_(down[start : start + CHUNK]),
-            )
-        )
-        for eid, trace in rows:
-            missed[eid] = _missed_reasons(trace, old[eid])
+    traces = {snapshot.id: _traces(session, snapshot, down) for snapshot in (before, after)}
+    missed = {
+        eid: _missed_reasons(traces[after.id][eid], old[eid], traces[before.id].get(eid))
+        for eid in down
+        if eid in traces[after.id]
+    }
     changes = []
     for eid, from_tier, to_tier in moves:
         reasons = missed.get(eid, ())
@@ -273,10 +269,40 @@ def _rank(tier: str) -> int:
     return TIER_CODES.index(tier)
 
 
-def _missed_reasons(trace: dict[str, Any], tier: str) -> tuple[str, ...]:
-    """Why ``tier`` is missed in a stored trace."""
-    for check in trace.get("checks", []):
+def _traces(session: Session, snapshot: TierSnapshot, enterprise_ids: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(enterprise_ids), CHUNK):
+        rows = session.execute(
+            select(TierSnapshotEntry.enterprise_id, TierSnapshotEntry.trace).where(
+                TierSnapshotEntry.snapshot_id == snapshot.id,
+                TierSnapshotEntry.enterprise_id.in_(enterprise_ids[start : start + CHUNK]),
+            )
+        )
+        found.update(rows.tuples().all())
+    return found
+
+
+def _tier_check(trace: dict[str, Any] | None, tier: str) -> dict[str, Any] | None:
+    for check in (trace or {}).get("checks", []):
         if check["tier"] == tier:
-            found = closest_failures(check["alternatives"])
-            return tuple(reason for reason in REASONS if reason in found)
-    return ()
+            return dict(check)
+    return None
+
+
+def _missed_reasons(
+    trace: dict[str, Any], tier: str, earlier: dict[str, Any] | None = None
+) -> tuple[str, ...]:
+    """Why ``tier`` is missed in ``trace``: what now fails on the route(s) by which the enterprise held the
+    tier in the ``earlier`` trace (so a company that outgrew the ≤ 5-year route has aged out, even if
+    the 5-9-year route also asks for more); without an earlier trace, its closest route."""
+    check = _tier_check(trace, tier)
+    if check is None:
+        return ()
+    alternatives = check["alternatives"]
+    held = _tier_check(earlier, tier)
+    if held is not None and len(held["alternatives"]) == len(alternatives):
+        routes = [i for i, alt in enumerate(held["alternatives"]) if all(r["passed"] for r in alt)]
+        if routes:
+            alternatives = [alternatives[i] for i in routes]
+    found = closest_failures(alternatives)
+    return tuple(reason for reason in REASONS if reason in found)
