@@ -16,6 +16,7 @@ from qilin.migrations import config as alembic_config
 from qilin.registry import cli as registry_cli
 from qilin.scoring import cli as scoring_cli
 from qilin.tiers import cli as tiers_cli
+from qilin.tiers import selection_cli
 
 app = typer.Typer(
     help="麒麟 Qilin — 独角兽企业发现、遴选、培育与报告平台 / unicorn discovery and cultivation platform",
@@ -66,6 +67,7 @@ app.command("summary")(registry_cli.summary_command)
 app.add_typer(demo_cli.app, name="demo")
 app.add_typer(scoring_cli.app, name="scoring")
 app.add_typer(tiers_cli.app, name="tiers")
+app.add_typer(selection_cli.app, name="selection")
 
 
 @app.command("run")

@@ -184,6 +184,137 @@ CATALOG: dict[str, dict[str, str]] = {
     "tiers.unknown_enterprise": {"zh": "企业不存在：{id}", "en": "no such enterprise: {id}"},
     "summary.unknown_city": {"zh": "城市不详", "en": "city unknown"},
     "summary.no_track": {"zh": "未标注赛道", "en": "no track"},
+    # yearly selection (年度遴选)
+    "selection.state.draft": {"zh": "草稿", "en": "draft"},
+    "selection.state.city_review": {"zh": "市级审核", "en": "city review"},
+    "selection.state.provincial_review": {"zh": "省级审核", "en": "provincial review"},
+    "selection.state.public_notice": {"zh": "公示", "en": "public notice"},
+    "selection.state.published": {"zh": "已发布", "en": "published"},
+    "selection.status.included": {"zh": "入选", "en": "on the list"},
+    "selection.status.excluded": {"zh": "已剔除", "en": "excluded"},
+    "selection.status.removed": {"zh": "已撤销（提供虚假材料）", "en": "removed (false data)"},
+    "selection.action.exclude": {"zh": "剔除", "en": "excluded"},
+    "selection.action.restore": {"zh": "恢复", "en": "restored"},
+    "selection.action.remove": {"zh": "撤销（提供虚假材料）", "en": "removed (false data)"},
+    "selection.resolution.upheld": {"zh": "异议成立", "en": "upheld"},
+    "selection.resolution.dismissed": {"zh": "异议不成立", "en": "dismissed"},
+    "selection.resolution.open": {"zh": "待处理", "en": "open"},
+    "selection.no_next_state": {"zh": "无（已发布为最终状态）", "en": "none (published is final)"},
+    "selection.not_found": {"zh": "没有 {year} 年度遴选", "en": "no selection for {year}"},
+    "selection.exists": {
+        "zh": "{year} 年度遴选已存在（每年只有一次遴选）",
+        "en": "a selection for {year} already exists (one selection per year)",
+    },
+    "selection.empty_snapshot": {
+        "zh": "标准 {standard} 在 {as_of} 的快照中没有入库企业，无法生成名单",
+        "en": "the snapshot of {standard} as of {as_of} has no enterprise in a tier: no list to select from",
+    },
+    "selection.transition_refused": {
+        "zh": "{year} 年度遴选当前状态为{state}，不能转为{target}；允许的下一状态：{allowed}",
+        "en": "the {year} selection is in {state} and cannot go to {target}; allowed next states: {allowed}",
+    },
+    "selection.actor_required": {"zh": "请填写操作人", "en": "an actor is required"},
+    "selection.too_long": {
+        "zh": "内容过长（最多 {max} 个字符）",
+        "en": "too long (at most {max} characters)",
+    },
+    "selection.comment_required": {"zh": "退回必须填写意见", "en": "sending back needs a comment"},
+    "selection.notice_dates_required": {
+        "zh": "进入公示必须填写公示起止日期（--notice-start、--notice-end）",
+        "en": "public notice needs its start and end dates (--notice-start, --notice-end)",
+    },
+    "selection.notice_dates_order": {
+        "zh": "公示结束日期 {end} 早于开始日期 {start}",
+        "en": "the notice ends ({end}) before it starts ({start})",
+    },
+    "selection.notice_dates_unexpected": {
+        "zh": "只有进入公示时才能填写公示日期",
+        "en": "notice dates are given only when entering public notice",
+    },
+    "selection.notice_not_ended": {
+        "zh": "公示期至 {end} 结束，今天（{today}）尚不能发布",
+        "en": "the objection period ends on {end}: cannot publish today ({today})",
+    },
+    "selection.objections_open": {
+        "zh": "还有 {count} 条异议未处理（编号 {ids}），不能发布",
+        "en": "{count} objections are still open (ids {ids}): cannot publish",
+    },
+    "selection.return_needs_upheld": {
+        "zh": "只有本次公示中有异议成立时，才能退回省级审核",
+        "en": "public notice goes back to provincial review only when an objection of this notice is upheld",
+    },
+    "selection.objection_not_in_notice": {
+        "zh": "只能在公示期间登记异议（当前状态为{state}）",
+        "en": "objections are recorded only during public notice (the selection is in {state})",
+    },
+    "selection.resolve_not_in_notice": {
+        "zh": "只能在公示期间处理异议（当前状态为{state}）",
+        "en": "objections are resolved only during public notice (the selection is in {state})",
+    },
+    "selection.received_in_future": {
+        "zh": "收到日期 {received} 晚于今天（{today}）",
+        "en": "received date {received} is in the future (today is {today})",
+    },
+    "selection.received_outside_notice": {
+        "zh": "收到日期 {received} 不在公示期 {start} 至 {end} 内",
+        "en": "received date {received} is outside the objection period {start} to {end}",
+    },
+    "selection.objector_required": {"zh": "请填写异议人", "en": "the objector is required"},
+    "selection.text_required": {"zh": "请填写异议内容", "en": "the objection's text is required"},
+    "selection.objection_not_found": {
+        "zh": "{year} 年度遴选没有编号为 {id} 的异议",
+        "en": "the {year} selection has no objection {id}",
+    },
+    "selection.objection_resolved": {
+        "zh": "异议 {id} 已处理（{resolution}），不能再次处理",
+        "en": "objection {id} is already resolved ({resolution})",
+    },
+    "selection.resolution_required": {
+        "zh": "处理异议必须填写处理意见",
+        "en": "resolving an objection needs a comment",
+    },
+    "selection.entry_not_found": {
+        "zh": "企业 {id} 不在 {year} 年度遴选名单中",
+        "en": "enterprise {id} is not on the {year} selection's list",
+    },
+    "selection.reason_required": {"zh": "请填写原因", "en": "a reason is required"},
+    "selection.list_frozen": {
+        "zh": "当前状态为{state}，名单不能再调整：只有草稿和市级审核阶段可以剔除或恢复企业，"
+        "此后只能因提供虚假材料撤销",
+        "en": "the selection is in {state}: the list is adjusted (exclusion, restoration) only in draft and "
+        "city review; after that an enterprise is only removed for false data",
+    },
+    "selection.entry_removed": {
+        "zh": "企业 {id} 已因提供虚假材料撤销，不能再更改",
+        "en": "enterprise {id} was removed for false data; that is final",
+    },
+    "selection.entry_already_excluded": {
+        "zh": "企业 {id} 已被剔除",
+        "en": "enterprise {id} is already excluded",
+    },
+    "selection.entry_not_excluded": {
+        "zh": "企业 {id} 未被剔除，无需恢复",
+        "en": "enterprise {id} is not excluded: nothing to restore",
+    },
+    "selection.created": {
+        "zh": "已创建 {year} 年度遴选（草稿）：{count} 家企业，来自标准 {standard} 截至 {as_of} 的快照",
+        "en": "selection {year} created (draft): {count} enterprises from the snapshot of {standard} "
+        "as of {as_of}",
+    },
+    "selection.advanced": {
+        "zh": "{year} 年度遴选：{from_state} → {to_state}",
+        "en": "selection {year}: {from_state} → {to_state}",
+    },
+    "selection.objection_recorded": {
+        "zh": "已登记异议 {id}（企业 {enterprise}）",
+        "en": "objection {id} recorded (enterprise {enterprise})",
+    },
+    "selection.objection_done": {"zh": "异议 {id}：{resolution}", "en": "objection {id}: {resolution}"},
+    "selection.entry_changed": {
+        "zh": "企业 {id}：{action}（{status}）",
+        "en": "enterprise {id}: {action} ({status})",
+    },
+    "selection.none": {"zh": "尚无年度遴选", "en": "no selection yet"},
 }
 
 

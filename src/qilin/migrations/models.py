@@ -3,5 +3,6 @@
 from qilin.db import Base
 from qilin.registry import models as registry_models
 from qilin.tiers import models as tiers_models
+from qilin.tiers import selection_models
 
-__all__ = ["Base", "registry_models", "tiers_models"]
+__all__ = ["Base", "registry_models", "selection_models", "tiers_models"]
