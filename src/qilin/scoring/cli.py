@@ -44,7 +44,7 @@ def _number(value: float | None) -> str:
     return "" if value is None else repr(float(value))
 
 
-def _csv(result: ScoringResult, limit: int | None) -> str:
+def _csv(result: ScoringResult, limit: int | None, synthetic: frozenset[str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     indicators = [s.indicator for s in result.indicators]
@@ -59,6 +59,7 @@ def _csv(result: ScoringResult, limit: int | None) -> str:
             "distance_worst",
             *(f"contribution_{name}" for name in indicators),
             "imputed",
+            "synthetic",
         ]
     )
     for s in result.scores[:limit]:
@@ -73,20 +74,25 @@ def _csv(result: ScoringResult, limit: int | None) -> str:
                 _number(s.distance_worst),
                 *(_number(c.contribution) for c in s.contributions),
                 ";".join(f"{c.indicator}:{c.imputation}" for c in s.imputed),
+                int(s.company_id in synthetic),
             ]
         )
     return buffer.getvalue()
 
 
-def _json(result: ScoringResult, index: IndexDefinition, limit: int | None) -> str:
+def _json(result: ScoringResult, index: IndexDefinition, limit: int | None, synthetic: frozenset[str]) -> str:
     payload: dict[str, Any] = result.as_dict()
     payload["index"].update(title_zh=index.title_zh, title_en=index.title_en, path=index.path)
     payload["scores"] = payload["scores"][:limit]
+    for score in payload["scores"]:
+        score["synthetic"] = score["company_id"] in synthetic
     payload["ranked"] = len(result.scores)
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
 
 
-def _table(result: ScoringResult, index: IndexDefinition, limit: int | None) -> Table:
+def _table(
+    result: ScoringResult, index: IndexDefinition, limit: int | None, synthetic: frozenset[str]
+) -> Table:
     as_of = result.as_of.isoformat() if result.as_of else ""
     weights = "，".join(f"{g.name_zh} {g.weight:.3f}" for g in result.groups)
     method = WEIGHT_LABELS[result.weight_method]
@@ -113,7 +119,7 @@ def _table(result: ScoringResult, index: IndexDefinition, limit: int | None) -> 
         table.add_row(
             str(s.rank),
             s.company_id,
-            s.name,
+            f"【模拟】{s.name}" if s.company_id in synthetic else s.name,
             f"{s.score:.4f}",
             *(f"{by_group.get(g.id, 0.0):.4f}" for g in result.groups),
             "、".join(INDICATORS[c.indicator].label_zh for c in s.imputed) or "—",
@@ -142,23 +148,28 @@ def rank_command(
     except ScoringError as exc:
         raise _fail(str(exc)) from None
 
+    from sqlalchemy import select
+
     from qilin.cli import require_migrated
     from qilin.db import session_scope
+    from qilin.registry.models import Enterprise
     from qilin.scoring.service import rank
 
     require_migrated()
     with session_scope() as session:
         result = rank(session, as_of=on, index=definition)
+        # 模拟数据 is labelled wherever it is shown.
+        synthetic = frozenset(session.scalars(select(Enterprise.id).where(Enterprise.is_synthetic)))
 
     err = Console(stderr=True)
     if not result.scores:
         err.print(both("cli.none_scored", as_of=on.isoformat()), style="yellow")
     if output_format == "csv":
-        typer.echo(_csv(result, limit), nl=False)
+        typer.echo(_csv(result, limit, synthetic), nl=False)
     elif output_format == "json":
-        typer.echo(_json(result, definition, limit), nl=False)
+        typer.echo(_json(result, definition, limit, synthetic), nl=False)
     else:
-        Console().print(_table(result, definition, limit))
+        Console().print(_table(result, definition, limit, synthetic))
         imputed = sum(1 for s in result.scores if s.imputed)
         if imputed:
             err.print(both("cli.imputed", count=imputed), highlight=False)
