@@ -188,10 +188,11 @@ def test_founded_on_29_february_five_years(as_of: dt.date, first_route: bool) ->
 
 @pytest.mark.parametrize(
     ("founded_on", "passed"),
-    [(dt.date(2014, 3, 1), True), (dt.date(2014, 2, 28), True), (dt.date(2014, 2, 27), False)],
+    [(dt.date(2014, 3, 1), True), (dt.date(2014, 2, 28), False), (dt.date(2014, 2, 27), False)],
 )
 def test_as_of_29_february(founded_on: dt.date, passed: bool) -> None:
-    # Ten years before 2024-02-29 is taken as 2014-02-28 (2014 has no 29 February).
+    # Counted forward from the founding (民法典 art. 202): founded 2014-02-28, the tenth anniversary was
+    # 2024-02-28, so on 2024-02-29 the company is 10 years and 1 day old; founded 2014-03-01 it is not 10.
     facts = company(founded_on=founded_on, valuations=(val(cents("2e9"), on=dt.date(2023, 1, 1)),))
     result = evaluate(GBT, facts, dt.date(2024, 2, 29))
     assert crit(result, "unicorn", "max_age_years").passed is passed

@@ -125,3 +125,18 @@ tiers:
 """
     with pytest.raises(StandardError, match=r"order\.yaml:10"):
         load_standard(text, path="order.yaml")
+
+
+def test_exact_conversion_at_the_threshold() -> None:
+    """¥7,197,491,000 on 2024-06-30 is exactly US$1 billion at the 2024 average (7.197491): a unicorn;
+    one fen less is not."""
+
+    def valued(cents: int) -> EnterpriseFacts:
+        return EnterpriseFacts(
+            "zj-1", founded_on=dt.date(2022, 1, 1), country="CN", region_code="330106", tracks=("ai",),
+            rounds=(RoundFact("r1", dt.date(2023, 1, 1), "series-a", 100, None, "CNY"),),
+            valuations=(ValuationFact("v", dt.date(2024, 6, 30), cents, "CNY", "disclosed"),),
+        )  # fmt: skip
+
+    assert evaluate(ZHEJIANG, valued(7_197_491_000_00), dt.date(2025, 6, 30)).tier == "unicorn"
+    assert evaluate(ZHEJIANG, valued(7_197_491_000_00 - 1), dt.date(2025, 6, 30)).tier == "potential_unicorn"

@@ -8,13 +8,13 @@ expression over those per-enterprise columns, and each column reproduces one ``c
 
 * region as of the date: the registered region taken back through relocations after the date — the
   ``from_region_code`` of the earliest such relocation by (date, record id), as :meth:`EnterpriseFacts.as_of`;
-* age: the cut-off dates are computed in Python with :func:`~qilin.tiers.evaluate.years_before`;
+* age: the cut-off dates are computed in Python with :func:`~qilin.tiers.evaluate.age_cutoff`;
 * listing: an ipo event, an ``ipo`` status, or a round of type ipo / post-ipo;
 * exit: the latest acquisition / closure signal, unless a later non-exit status (a tie is an exit);
 * valuation: the valuations and the rounds' post-money valuations, the latest chosen by exactly
   :func:`~qilin.tiers.facts.valuation_order` (date, better evidence, higher value, record id);
-* money: ``floor(float(cents) * factor)`` with the factor of the record's own year from
-  :func:`~qilin.tiers.facts.fx_factor` (a small lookup frame of the distinct currency-years), whole cents
+* money: ``cents * numerator // denominator`` with the exact rate of the record's own year from
+  :func:`~qilin.tiers.facts.fx_ratio` (a small lookup frame of the distinct currency-years), whole cents
   summed as integers for the cumulative financing (vague rounds at their low bound).
 
 Nothing is computed per row in Python: only per distinct value (currency-year, country spelling).
@@ -41,8 +41,8 @@ from qilin.registry.models import (
     StatusRecord,
     Valuation,
 )
-from qilin.tiers.evaluate import MAINLAND_COUNTRIES, NOT_MAINLAND_PREFIXES, years_before
-from qilin.tiers.facts import EVIDENCE_RANK, EXIT_STATUSES, PRIVATE_ROUND_TYPES, EnterpriseFacts, fx_factor
+from qilin.tiers.evaluate import MAINLAND_COUNTRIES, NOT_MAINLAND_PREFIXES, age_cutoff
+from qilin.tiers.facts import EVIDENCE_RANK, EXIT_STATUSES, PRIVATE_ROUND_TYPES, EnterpriseFacts, fx_ratio
 from qilin.tiers.standards import Criterion, Standard, Threshold
 
 ENTERPRISES_SCHEMA = pl.Schema(
@@ -102,11 +102,14 @@ class TierFrames:
     events: pl.DataFrame
 
     def __post_init__(self) -> None:
+        """Each frame is cut to its schema's columns, cast to its types (a no-op when they already are)."""
         for name, schema in _SCHEMAS.items():
             frame: pl.DataFrame = getattr(self, name)
             missing = [c for c in schema.names() if c not in frame.columns]
             if missing:
                 raise ValueError(f"TierFrames.{name} lacks columns {missing}")
+            if frame.schema != schema:
+                object.__setattr__(self, name, frame.select(schema.names()).cast(schema))
 
 
 _SCHEMAS: dict[str, pl.Schema] = {
@@ -265,13 +268,13 @@ class _Needs:
         return self.listing or "has_private_financing" in self.names or bool(self.financing_currencies)
 
 
-def _fx_column(currency: str) -> str:
-    return f"_fx_{currency}"
+def _fx_column(currency: str, part: str) -> str:
+    return f"_fx{part}_{currency}"
 
 
-def _fx_lookup(pairs: list[pl.DataFrame], to_currencies: Sequence[str]) -> pl.LazyFrame:
-    """``fx_factor(currency, to, year)`` for every distinct (currency, year) of ``pairs``; None → null."""
-    distinct = pl.concat(pairs).drop_nulls().unique().sort(["currency", "year"])
+def _fx_lookup(pairs: list[pl.LazyFrame], to_currencies: Sequence[str]) -> pl.LazyFrame:
+    """``fx_ratio(currency, to, year)`` for every distinct (currency, year) of ``pairs``; None → null."""
+    distinct = pl.concat(pairs).drop_nulls().unique().sort(["currency", "year"]).collect()
     currencies = distinct["currency"].to_list()
     years = distinct["year"].to_list()
     columns: dict[str, pl.Series] = {
@@ -279,20 +282,24 @@ def _fx_lookup(pairs: list[pl.DataFrame], to_currencies: Sequence[str]) -> pl.La
         "year": pl.Series(years, dtype=pl.Int32),
     }
     for to in to_currencies:
-        factors = [fx_factor(c, to, y) for c, y in zip(currencies, years, strict=True)]
-        columns[_fx_column(to)] = pl.Series(factors, dtype=pl.Float64)
+        ratios = [fx_ratio(c, to, y) for c, y in zip(currencies, years, strict=True)]
+        columns[_fx_column(to, "n")] = pl.Series([r[0] if r else None for r in ratios], dtype=pl.Int128)
+        columns[_fx_column(to, "d")] = pl.Series([r[1] if r else None for r in ratios], dtype=pl.Int128)
     return pl.DataFrame(columns).lazy()
 
 
 def _converted(cents: str, to: str) -> pl.Expr:
-    """``convert_cents``: whole cents of ``to``, ``floor(float(cents) * factor)``; null without a rate."""
-    return (pl.col(cents).cast(pl.Float64) * pl.col(_fx_column(to))).floor().cast(pl.Int64)
+    """``convert_cents``: whole cents of ``to``, ``cents * numerator // denominator``, exact in 128-bit
+    integers (amounts are never negative, so floor division is the explainer's); null without a rate."""
+    return (pl.col(cents).cast(pl.Int128) * pl.col(_fx_column(to, "n"))) // pl.col(_fx_column(to, "d"))
 
 
-def _currency_years(frame: pl.DataFrame, currency: str, date: str) -> pl.DataFrame:
-    return frame.select(
-        pl.col(currency).alias("currency"), pl.col(date).dt.year().cast(pl.Int32).alias("year")
-    ).unique()
+def _currency_years(frame: pl.DataFrame, currency: str, date: str) -> pl.LazyFrame:
+    return (
+        frame.lazy()
+        .select(pl.col(currency).alias("currency"), pl.col(date).dt.year().cast(pl.Int32).alias("year"))
+        .unique()
+    )
 
 
 def _region_as_of(frames: TierFrames, day: pl.Expr) -> pl.LazyFrame:
@@ -344,7 +351,8 @@ def _latest_valuations(frames: TierFrames, day: pl.Expr) -> pl.LazyFrame:
             pl.col("post_money_currency").alias("currency"),
         )
     )
-    # Sort by the key (better evidence = lower rank, hence descending) and keep each enterprise's last row.
+    # Sort by the key (better evidence = lower rank, hence descending) and keep each enterprise's last row:
+    # a group-by keeps the order of the rows within each group.
     return (
         pl.concat([own, post_money])
         .sort(
@@ -361,7 +369,7 @@ def _derived(frames: TierFrames, as_of: dt.date, needs: _Needs) -> pl.LazyFrame:
     day = pl.lit(as_of, dtype=pl.Date)
     out = frames.enterprises.lazy().select(ID, "founded_on", "country", "region_code")
     parts: list[pl.LazyFrame] = []
-    fx_pairs: list[pl.DataFrame] = []
+    fx_pairs: list[pl.LazyFrame] = []
     to_currencies = sorted(set(needs.valuation_currencies) | set(needs.financing_currencies))
     if needs.valuation_currencies:
         fx_pairs += [
@@ -480,13 +488,13 @@ def _criterion(c: Criterion, as_of: dt.date, needs: _Needs) -> pl.Expr:
     elif name == "has_private_financing":
         expr = pl.col("_private")
     elif name == "max_age_years":
-        expr = pl.col("founded_on") >= pl.lit(years_before(as_of, param), dtype=pl.Date)
+        expr = pl.col("founded_on") >= pl.lit(age_cutoff(as_of, param), dtype=pl.Date)
     elif name == "min_age_years":
-        expr = pl.col("founded_on") < pl.lit(years_before(as_of, param), dtype=pl.Date)
+        expr = pl.col("founded_on") < pl.lit(age_cutoff(as_of, param), dtype=pl.Date)
     elif name in ("min_valuation", "min_cumulative_financing"):
         threshold: Threshold = param
         prefix = "_valuation_" if name == "min_valuation" else "_financing_"
-        expr = pl.col(f"{prefix}{threshold.currency}") >= pl.lit(threshold.cents, dtype=pl.Int64)
+        expr = pl.col(f"{prefix}{threshold.currency}") >= pl.lit(threshold.cents, dtype=pl.Int128)
     elif name == "in_tracks":
         expr = pl.col(f"_tracks_{needs.track_sets.index(tuple(sorted(param)))}")
     else:

@@ -98,14 +98,33 @@ def years_before(date: dt.date, years: int) -> dt.date:
         return date.replace(year=date.year - years, day=28)
 
 
+def add_years(date: dt.date, years: int) -> dt.date:
+    """The anniversary ``years`` later; a 29 February founding's anniversary falls on 28 February (民法典
+    第二百零二条: without a corresponding day, the month's last day ends the period)."""
+    try:
+        return date.replace(year=date.year + years)
+    except ValueError:
+        return date.replace(year=date.year + years, day=28)
+
+
+def age_cutoff(as_of: dt.date, years: int) -> dt.date:
+    """The earliest founding date still within ``years`` years of ``as_of``: founded on or after it means
+    "founded at most ``years`` years ago", counted forward from the founding date."""
+    day = dt.timedelta(days=1)
+    candidate = years_before(as_of, years) - 2 * day
+    while add_years(candidate, years) < as_of:
+        candidate += day
+    return candidate
+
+
 def _age(facts: EnterpriseFacts, as_of: dt.date) -> dict[str, int] | None:
-    """Age in whole calendar years and the days beyond them (10 years 1 day is not "10.0 years")."""
+    """Age in whole years (anniversaries passed) and the days beyond them: 10 years 1 day, not "10.0"."""
     if facts.founded_on is None:
         return None
-    years = as_of.year - facts.founded_on.year
-    while years > 0 and years_before(as_of, years) < facts.founded_on:
+    years = max(as_of.year - facts.founded_on.year, 0)
+    while years > 0 and add_years(facts.founded_on, years) > as_of:
         years -= 1
-    return {"years": years, "days": (years_before(as_of, years) - facts.founded_on).days}
+    return {"years": years, "days": (as_of - add_years(facts.founded_on, years)).days}
 
 
 def _founded_evidence(facts: EnterpriseFacts) -> tuple[Evidence, ...]:
@@ -117,7 +136,7 @@ def _founded_evidence(facts: EnterpriseFacts) -> tuple[Evidence, ...]:
 def check_max_age(facts: EnterpriseFacts, as_of: dt.date, years: int) -> CriterionResult:
     if facts.founded_on is None:
         return CriterionResult("max_age_years", False, None, years, "founding_date_unknown")
-    passed = facts.founded_on >= years_before(as_of, years)
+    passed = facts.founded_on >= age_cutoff(as_of, years)
     return CriterionResult(
         "max_age_years",
         passed,
@@ -131,7 +150,7 @@ def check_max_age(facts: EnterpriseFacts, as_of: dt.date, years: int) -> Criteri
 def check_min_age(facts: EnterpriseFacts, as_of: dt.date, years: int) -> CriterionResult:
     if facts.founded_on is None:
         return CriterionResult("min_age_years", False, None, years, "founding_date_unknown")
-    passed = facts.founded_on < years_before(as_of, years)
+    passed = facts.founded_on < age_cutoff(as_of, years)
     return CriterionResult(
         "min_age_years", passed, _age(facts, as_of), years, None if passed else "too_young",
         _founded_evidence(facts),

@@ -116,12 +116,36 @@ def fx_factor(from_currency: str, to_currency: str, year: int) -> float | None:
         return None
 
 
+@cache
+def fx_ratio(from_currency: str, to_currency: str, year: int) -> tuple[int, int] | None:
+    """The yearly-average rate as an exact fraction ``(numerator, denominator)`` of whole numbers: the two
+    currencies' per-US-dollar rates in millionths (the table has six decimals). None without a rate."""
+    table = default_table()
+    try:
+        used = table.quote(from_currency, to_currency, dt.date(year, 12, 31)).rate_year
+    except NoRateError:
+        return None
+
+    def micro(currency: str) -> int:
+        if currency == "USD":
+            return 1_000_000
+        row = table.rate(currency, used)
+        assert row is not None  # quote() found this year for both currencies
+        return int(row.per_usd.scaleb(6))
+
+    if from_currency == to_currency:
+        return (1, 1)
+    return (micro(to_currency), micro(from_currency))
+
+
 def convert_cents(cents: int, from_currency: str, to_currency: str, on: dt.date) -> int | None:
     """``cents`` converted at ``on``'s yearly average, rounded down to whole cents; None without a rate.
 
-    Floor of one float product: IEEE arithmetic gives the vectorised path exactly the same whole number.
+    Exact integer arithmetic (the rate as a fraction), so a valuation of exactly US$1 billion in yuan at
+    that year's rate is exactly US$1 billion; the vectorised path computes the same with 128-bit integers.
     """
-    factor = fx_factor(from_currency, to_currency, on.year)
-    if factor is None:
+    ratio = fx_ratio(from_currency, to_currency, on.year)
+    if ratio is None:
         return None
-    return int(float(cents) * factor // 1)
+    numerator, denominator = ratio
+    return cents * numerator // denominator
