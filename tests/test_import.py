@@ -134,11 +134,14 @@ def _bad_package(folder: Path) -> Path:
     )
 
 
+BAD_DATE_ZH = "日期无效，应为存在的日期，格式 YYYY-MM-DD"
+
+
 def _assert_refusal_messages(output: str) -> None:
     expected = [
         ("companies.csv", 2, "uscc", WRONG_CHECK, "校验位", "check digit"),
-        ("companies.csv", 3, "founded_on", "2023-02-30", "日期格式应为 YYYY-MM-DD", "dates must be ISO"),
-        ("companies.csv", 4, "founded_on", "2023/01/05", "日期格式应为 YYYY-MM-DD", "dates must be ISO"),
+        ("companies.csv", 3, "founded_on", "2023-02-30", BAD_DATE_ZH, "dates must be ISO"),
+        ("companies.csv", 4, "founded_on", "2023/01/05", BAD_DATE_ZH, "dates must be ISO"),
         ("rounds.csv", 3, "company_id", "nobody", "引用的企业不存在", "refers to a company"),
     ]
     lines = output.splitlines()
@@ -890,9 +893,7 @@ def test_line_numbers_count_physical_lines_with_bom_and_crlf(engine: Engine, tmp
     result = qilin_import(folder)
     assert result.exit_code != 0
     issues = _issue_lines(result.output)
-    assert issues == ["companies.csv 第 5 行 founded_on 列 值“2020/01/01”：日期格式应为 YYYY-MM-DD"], (
-        result.output
-    )
+    assert issues == [f"companies.csv 第 5 行 founded_on 列 值“2020/01/01”：{BAD_DATE_ZH}"], result.output
     assert _empty(engine)
 
 

@@ -45,7 +45,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "内容过长（最多 {max} 个字符）",
         "en": "value too long (at most {max} characters)",
     },
-    "date.invalid": {"zh": "日期格式应为 YYYY-MM-DD", "en": "dates must be ISO YYYY-MM-DD"},
+    "date.invalid": {
+        "zh": "日期无效，应为存在的日期，格式 YYYY-MM-DD",
+        "en": "not a valid date: dates must be ISO YYYY-MM-DD and exist",
+    },
     "date.future": {"zh": "日期晚于今天（{today}）", "en": "date is in the future (today is {today})"},
     "region.unknown": {"zh": "未知的行政区划代码", "en": "unknown region code (GB/T 2260)"},
     "industry.unknown": {
@@ -315,6 +318,92 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "enterprise {id}: {action} ({status})",
     },
     "selection.none": {"zh": "尚无年度遴选", "en": "no selection yet"},
+    # leads from the discovery channels (多元发现渠道线索)
+    "leads.channel.tech_plan": {"zh": "科技计划", "en": "science and technology plans"},
+    "leads.channel.university": {"zh": "高校院所", "en": "universities and institutes"},
+    "leads.channel.spin_off": {"zh": "头部企业裂变", "en": "spin-offs of leading enterprises"},
+    "leads.channel.investment_ma": {"zh": "投资并购", "en": "investment and M&A"},
+    "leads.channel.startup_contest": {"zh": "双创赛事", "en": "start-up contests"},
+    "leads.channel.leading_fund": {"zh": "头部基金", "en": "leading funds"},
+    "leads.channel.bjsgs": {
+        "zh": "北上广深优质企业",
+        "en": "quality enterprises from Beijing, Shanghai, Guangzhou, Shenzhen",
+    },
+    "leads.channel.third_party": {"zh": "第三方推荐", "en": "third-party recommendation"},
+    "leads.channel.ai_discovery": {"zh": "AI 发现", "en": "AI discovery"},
+    "leads.state.new": {"zh": "新线索", "en": "new"},
+    "leads.state.verifying": {"zh": "核实中", "en": "verifying"},
+    "leads.state.accepted": {"zh": "已采纳入库", "en": "accepted"},
+    "leads.state.rejected": {"zh": "不予采纳", "en": "rejected"},
+    "leads.channel_required": {
+        "zh": "缺少渠道（请填写 channel 列或使用 --channel）",
+        "en": "no channel (fill the channel column or give --channel)",
+    },
+    "leads.channel_unknown": {
+        "zh": "未知的发现渠道（应为 {known}）",
+        "en": "unknown discovery channel (known: {known})",
+    },
+    "leads.recommender_required": {
+        "zh": "缺少推荐单位（请填写 recommender 列或使用 --recommender）",
+        "en": "no recommender (fill the recommender column or give --recommender)",
+    },
+    "leads.recommender_kind_unknown": {
+        "zh": "未知的推荐单位类型（应为 {known}）",
+        "en": "unknown recommender kind (known: {known})",
+    },
+    "leads.duplicate_in_file": {
+        "zh": "与第 {line} 行是同一渠道、同一推荐单位的同一企业",
+        "en": "the same enterprise from the same channel and recommender as line {line}",
+    },
+    "leads.no_name_column": {
+        "zh": "缺少必需列：name（企业名称）",
+        "en": "missing required column: name",
+    },
+    "leads.not_found": {"zh": "没有编号为 {id} 的线索", "en": "no lead with id {id}"},
+    "leads.transition_refused": {
+        "zh": "线索 {id} 不能从 {state} 转为 {target}；允许：{allowed}",
+        "en": "lead {id} cannot move from {state} to {target}; allowed: {allowed}",
+    },
+    "leads.no_next_state": {"zh": "无（已是最终状态）", "en": "none (final state)"},
+    "leads.actor_required": {"zh": "请填写操作人", "en": "an actor is required"},
+    "leads.too_long": {"zh": "内容过长（最多 {max} 个字符）", "en": "too long (at most {max} characters)"},
+    "leads.reason_required": {
+        "zh": "不予采纳必须填写原因（--comment）",
+        "en": "rejecting needs a reason (--comment)",
+    },
+    "leads.comment_required": {"zh": "退回必须填写意见", "en": "sending back needs a comment"},
+    "leads.enterprise_required": {
+        "zh": "采纳入库须指定企业库中已有的企业（--enterprise-id）；本平台不在此处新建企业",
+        "en": "accepting needs an enterprise that exists in the registry (--enterprise-id); "
+        "enterprises are not created here",
+    },
+    "leads.enterprise_unknown": {
+        "zh": "企业库中没有编号为 {id} 的企业",
+        "en": "no enterprise with id {id} in the registry",
+    },
+    "leads.enterprise_uscc_mismatch": {
+        "zh": "企业 {id} 的统一社会信用代码 {enterprise_uscc} 与线索的 {lead_uscc} 不一致",
+        "en": "enterprise {id} has USCC {enterprise_uscc}, the lead has {lead_uscc}",
+    },
+    "leads.enterprise_unexpected": {
+        "zh": "只有采纳入库时才能指定企业",
+        "en": "an enterprise is given only when accepting",
+    },
+    "leads.imported": {
+        "zh": "读取 {read} 行：新增线索 {added} 条，已存在 {existing} 条，拒绝 {rejected} 行",
+        "en": "{read} rows read: {added} leads added, {existing} already present, {rejected} rows rejected",
+    },
+    "leads.refused": {
+        "zh": "发现 {count} 处错误，未写入任何数据（可用 --skip-invalid 只导入有效行）",
+        "en": "{count} errors found; nothing was written (--skip-invalid imports the valid rows only)",
+    },
+    "leads.advanced": {
+        "zh": "线索 {id}：{from_state} → {to_state}",
+        "en": "lead {id}: {from_state} → {to_state}",
+    },
+    "leads.none": {"zh": "没有符合条件的线索", "en": "no matching leads"},
+    "leads.no_recommenders": {"zh": "尚无推荐单位", "en": "no recommenders yet"},
+    "leads.filter_unknown": {"zh": "未知的{what}：{value}", "en": "unknown {what}: {value}"},
 }
 
 
