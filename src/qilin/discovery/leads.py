@@ -1,0 +1,966 @@
+"""Leads from every discovery channel (多元发现渠道线索) and their recommenders' hit rates.
+
+A lead (线索) is a candidate enterprise put forward through one channel — 科技计划, 高校院所, 头部企业
+裂变, 投资并购, 双创赛事, 头部基金, 北上广深优质企业, 第三方推荐, AI 发现 — by one recommender (推荐单位).
+Leads arrive as CSV/XLSX files; :func:`import_leads` checks every row (errors name file, line, column,
+value and reason in Chinese and English) and writes all rows or none.
+
+Identity is the 统一社会信用代码: a lead whose USCC belongs to a registry enterprise is linked to it
+(``matched_enterprise_id``), and a lead whose USCC another lead already has points at that one
+(``duplicate_of_id``). Names only *suggest* matches (:func:`suggestions`); nothing is ever linked or merged
+on a name alone.
+
+A lead then moves through :data:`TRANSITIONS` — new → verifying → accepted (into the registry, naming an
+existing enterprise) or rejected (with a reason); verifying → new sends it back — and every move is logged.
+:func:`recommender_report` measures each recommender: leads, accepted, entered a tier, became unicorns.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import unicodedata
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from qilin.common.dates import today
+from qilin.common.messages import t
+from qilin.config import get_settings
+from qilin.db import utcnow
+from qilin.discovery.leads_models import (
+    CHANNELS,
+    RECOMMENDER_KINDS,
+    STATES,
+    Lead,
+    LeadTransition,
+    Recommender,
+)
+from qilin.reference import regions, tracks, uscc
+from qilin.registry.issues import ImportIssue
+from qilin.registry.models import Enterprise, LifecycleEvent
+from qilin.registry.validate import RowChecker
+from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
+
+__all__ = [
+    "CHANNELS",
+    "RETURNS",
+    "STATES",
+    "TRANSITIONS",
+    "LeadError",
+    "LeadImportReport",
+    "LeadView",
+    "RecommenderStats",
+    "Suggestion",
+    "advance",
+    "allowed_next",
+    "bilingual",
+    "channel_label",
+    "get",
+    "import_leads",
+    "list_",
+    "name_key",
+    "normalize_name",
+    "recommender_report",
+    "recommenders",
+    "similarity",
+    "state_label",
+    "states_text",
+    "suggestions",
+    "transitions",
+    "view",
+]
+
+# The workflow: every allowed (from, to) move. Anything else is refused.
+TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("new", "verifying"),  # 开始核实
+        ("verifying", "accepted"),  # 核实通过，采纳入库（关联企业库中的企业）
+        ("verifying", "rejected"),  # 不予采纳（须填写原因）
+        ("verifying", "new"),  # 退回（须填写意见）
+    }
+)
+# Sending back (退回): the moves against the normal order. They need a comment.
+RETURNS: frozenset[tuple[str, str]] = frozenset({("verifying", "new")})
+
+ACTOR_MAX = 100
+NOTE_MAX = 2000
+SUGGESTION_THRESHOLD = 0.5
+SUGGESTION_LIMIT = 3
+# Columns the import understands; any other column is kept in the submitted values only.
+COLUMNS: tuple[str, ...] = (
+    "channel",
+    "recommender",
+    "recommender_kind",
+    "name",
+    "name_en",
+    "uscc",
+    "region_code",
+    "tracks",
+    "founded_on",
+    "latest_financing",
+    "valuation",
+    "contact",
+    "note",
+    "submitted_on",
+)
+# Chinese headers officials write, mapped onto the columns.
+HEADER_ALIASES: dict[str, str] = {
+    "渠道": "channel",
+    "发现渠道": "channel",
+    "推荐单位": "recommender",
+    "推荐机构": "recommender",
+    "推荐单位类型": "recommender_kind",
+    "企业名称": "name",
+    "名称": "name",
+    "英文名称": "name_en",
+    "统一社会信用代码": "uscc",
+    "行政区划代码": "region_code",
+    "赛道": "tracks",
+    "成立日期": "founded_on",
+    "最近融资": "latest_financing",
+    "估值": "valuation",
+    "联系人": "contact",
+    "联系方式": "contact",
+    "备注": "note",
+    "推荐日期": "submitted_on",
+}
+_FREE_TEXT = ("latest_financing", "valuation", "contact")
+
+
+class LeadError(Exception):
+    """A lead operation that cannot be done; ``str()`` is the bilingual message, ``key`` its catalog key."""
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def bilingual(key: str, **fields: Any) -> str:
+    """'中文 / English' for the catalog message ``key``."""
+    return f"{t(key, lang='zh', **fields)} / {t(key, lang='en', **fields)}"
+
+
+def _error(key: str, **fields: Any) -> LeadError:
+    return LeadError(bilingual(key, **fields), key=key)
+
+
+def state_label(code: str, lang: str = "zh") -> str:
+    """A state's name with its code, which ``--to`` takes: 核实中（verifying）."""
+    if code not in STATES:
+        return code
+    name = t(f"leads.state.{code}", lang=lang)
+    return f"{name}（{code}）" if lang == "zh" else f"{name} ({code})"
+
+
+def channel_label(code: str, lang: str = "zh") -> str:
+    return t(f"leads.channel.{code}", lang=lang) if code in CHANNELS else code
+
+
+def allowed_next(state: str) -> tuple[str, ...]:
+    """The states a lead in ``state`` may move to, in workflow order."""
+    return tuple(to for to in STATES if (state, to) in TRANSITIONS)
+
+
+def states_text(codes: tuple[str, ...], lang: str = "zh") -> str:
+    """States for a message: 核实中（verifying）, or 'none' for a final state."""
+    if not codes:
+        return t("leads.no_next_state", lang=lang)
+    return ("、" if lang == "zh" else ", ").join(state_label(c, lang) for c in codes)
+
+
+# ---- names (pure) -----------------------------------------------------------------------------------------
+
+# Words that say what kind of company it is, not which one: dropped before names are compared.
+_ZH_NOISE = (
+    "(中国)",
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "集团",
+    "控股",
+    "股份",
+    "公司",
+    "科技",
+    "技术",
+)
+_EN_NOISE = frozenset(
+    {
+        "china",
+        "co",
+        "company",
+        "corp",
+        "corporation",
+        "group",
+        "holding",
+        "holdings",
+        "inc",
+        "incorporated",
+        "limited",
+        "llc",
+        "ltd",
+        "plc",
+        "tech",
+        "technologies",
+        "technology",
+        "the",
+    }
+)
+_TOKEN = re.compile(r"\w+")
+
+
+def normalize_name(text: str) -> str:
+    """A company name reduced for comparison: full-width → half-width, case folded, legal-form and generic
+    words (有限公司, 股份有限公司, 集团, (中国), 科技, Co., Ltd., Inc., …) and punctuation dropped.
+
+    >>> normalize_name("西湖智能（杭州）科技有限公司")
+    '西湖智能杭州'
+    >>> normalize_name("Westlake Robotics Technology Co., Ltd.")
+    'westlakerobotics'
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    for word in _ZH_NOISE:
+        folded = folded.replace(word, " ")
+    return "".join(w for w in _TOKEN.findall(folded.replace("_", " ")) if w not in _EN_NOISE)
+
+
+def _bigrams(key: str) -> frozenset[str]:
+    if len(key) < 2:
+        return frozenset({key}) if key else frozenset()
+    return frozenset(key[i : i + 2] for i in range(len(key) - 1))
+
+
+def similarity(a: str, b: str) -> float:
+    """Character-bigram Jaccard similarity of two names after :func:`normalize_name` (0 to 1).
+
+    >>> similarity("杭州西湖智能科技有限公司", "西湖智能（杭州）科技有限公司")
+    0.67
+    """
+    x, y = _bigrams(normalize_name(a)), _bigrams(normalize_name(b))
+    if not x or not y:
+        return 0.0
+    return round(len(x & y) / len(x | y), 2)
+
+
+def name_key(name: str) -> str:
+    """The identity of a lead without a USCC: its normalised name (the folded name when nothing is left)."""
+    return normalize_name(name) or unicodedata.normalize("NFKC", name).casefold().strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A possible match found by name similarity — shown to an officer, never linked automatically."""
+
+    kind: str  # "enterprise" or "lead"
+    id: str
+    name: str
+    score: float
+
+
+@dataclass(slots=True)
+class _Candidate:
+    kind: str
+    id: str
+    name: str
+    uscc: str | None
+    keys: tuple[frozenset[str], ...]
+
+
+class NameIndex:
+    """Enterprises and leads indexed by name bigrams, so a suggestion compares only names sharing one."""
+
+    def __init__(self) -> None:
+        self._candidates: list[_Candidate] = []
+        self._by_bigram: dict[str, set[int]] = defaultdict(set)
+
+    def add(self, kind: str, id: str, name: str, name_en: str | None, code: str | None) -> None:
+        keys = tuple(k for k in (_bigrams(normalize_name(n)) for n in (name, name_en) if n) if k)
+        position = len(self._candidates)
+        self._candidates.append(_Candidate(kind, id, name, code, keys))
+        for key in keys:
+            for gram in key:
+                self._by_bigram[gram].add(position)
+
+    def suggest(
+        self,
+        name: str,
+        name_en: str | None,
+        *,
+        code: str | None = None,
+        skip: Iterable[tuple[str, str]] = (),
+        threshold: float = SUGGESTION_THRESHOLD,
+        limit: int = SUGGESTION_LIMIT,
+    ) -> list[Suggestion]:
+        """The best ``limit`` candidates scoring at least ``threshold``; those with the USCC ``code`` (already
+        matched by code) and those in ``skip`` (kind, id) are left out."""
+        queries = [k for k in (_bigrams(normalize_name(n)) for n in (name, name_en) if n) if k]
+        skipped = set(skip)
+        positions = {p for q in queries for gram in q for p in self._by_bigram.get(gram, ())}
+        found: list[Suggestion] = []
+        for position in positions:
+            c = self._candidates[position]
+            if (c.kind, c.id) in skipped or (code is not None and c.uscc == code):
+                continue
+            score = max(len(q & k) / len(q | k) for q in queries for k in c.keys)
+            if score >= threshold:
+                found.append(Suggestion(c.kind, c.id, c.name, round(score, 2)))
+        found.sort(key=lambda s: (-s.score, s.kind, s.id))
+        return found[:limit]
+
+
+def _registry_index(session: Session) -> NameIndex:
+    index = NameIndex()
+    for e in session.execute(select(Enterprise.id, Enterprise.name, Enterprise.name_en, Enterprise.uscc)):
+        index.add("enterprise", e.id, e.name, e.name_en, e.uscc)
+    for lead in session.execute(select(Lead.id, Lead.name, Lead.name_en, Lead.uscc)):
+        index.add("lead", str(lead.id), lead.name, lead.name_en, lead.uscc)
+    return index
+
+
+def suggestions(session: Session, *, lead_id: int) -> list[Suggestion]:
+    """Enterprises and other leads whose names resemble the lead's (top 3 above the threshold)."""
+    lead = get(session, lead_id=lead_id)
+    return _registry_index(session).suggest(
+        lead.name, lead.name_en, code=lead.uscc, skip=[("lead", str(lead.id))]
+    )
+
+
+# ---- reading a lead file ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Sheet:
+    label: str
+    headers: list[str]  # as written in the file
+    columns: list[str]  # understood names (aliases resolved)
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+
+
+def _column(header: str) -> str:
+    cleaned = header.strip().lstrip("\ufeff").strip()
+    return HEADER_ALIASES.get(cleaned, cleaned.lower() if cleaned.lower() in COLUMNS else cleaned)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def _sheet(label: str, header: list[str], body: Iterable[tuple[int, list[str]]]) -> _Sheet:
+    headers = [h.strip().lstrip("\ufeff").strip() for h in header]
+    while headers and not headers[-1]:
+        headers.pop()
+    sheet = _Sheet(label, headers, [_column(h) for h in headers])
+    for line, values in body:
+        if not any(v.strip() for v in values):
+            continue
+        values = (values + [""] * len(headers))[: len(headers)]
+        sheet.rows.append((line, dict(zip(headers, values, strict=True))))
+    return sheet
+
+
+def _read_csv(path: Path) -> _Sheet:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None) or []
+        body: list[tuple[int, list[str]]] = []
+        line = reader.line_num
+        for values in reader:
+            body.append((line + 1, values))
+            line = reader.line_num
+    return _sheet(path.name, header, body)
+
+
+def _read_xlsx(path: Path) -> _Sheet:
+    settings = get_settings()
+    if path.stat().st_size > settings.xlsx_max_bytes:
+        raise _FileProblem("import.xlsx_too_big", size=path.stat().st_size, limit=settings.xlsx_max_bytes)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+        if unpacked > settings.xlsx_max_uncompressed_bytes:
+            raise _FileProblem(
+                "import.xlsx_too_big", size=unpacked, limit=settings.xlsx_max_uncompressed_bytes
+            )
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except _FileProblem:
+        raise
+    except Exception as exc:  # any damage to the file: a message, never a traceback
+        raise _FileProblem("import.xlsx_invalid", reason=str(exc)) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = [_cell(v) for v in next(rows, None) or ()]
+        body = []
+        for number, values in enumerate(rows, start=2):
+            if number - 1 > settings.xlsx_max_rows:
+                raise _FileProblem(
+                    "import.xlsx_too_many_rows", sheet=sheet.title, limit=settings.xlsx_max_rows
+                )
+            body.append((number, [_cell(v) for v in values]))
+        return _sheet(f"{path.name}[{sheet.title}]", header, body)
+    except _FileProblem:
+        raise
+    except Exception as exc:  # a damaged sheet inside a valid zip
+        raise _FileProblem("import.xlsx_invalid", reason=str(exc)) from exc
+    finally:
+        workbook.close()
+
+
+class _FileProblem(Exception):
+    def __init__(self, key: str, **fields: Any) -> None:
+        super().__init__(key)
+        self.key, self.fields = key, fields
+
+
+def _read(path: Path) -> tuple[_Sheet | None, list[ImportIssue]]:
+    if not path.is_file():
+        return None, [ImportIssue(str(path), None, None, None, "import.not_found", {"path": str(path)})]
+    try:
+        if path.suffix.lower() == ".xlsx":
+            sheet = _read_xlsx(path)
+        elif path.suffix.lower() == ".csv":
+            sheet = _read_csv(path)
+        else:
+            return None, [
+                ImportIssue(path.name, None, None, None, "import.file_unknown", {"name": path.name})
+            ]
+    except UnicodeDecodeError:
+        return None, [ImportIssue(path.name, None, None, None, "import.encoding")]
+    except _FileProblem as problem:
+        return None, [ImportIssue(path.name, None, None, None, problem.key, problem.fields)]
+    if "name" not in sheet.columns:
+        return None, [ImportIssue(sheet.label, 1, None, None, "leads.no_name_column")]
+    return sheet, []
+
+
+# ---- checking rows (pure) ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    line: int
+    channel: str
+    recommender: str
+    recommender_kind: str | None
+    name: str
+    name_en: str | None
+    uscc: str | None
+    region_code: str | None
+    tracks: list[str]
+    founded_on: dt.date | None
+    note: str | None
+    submitted_on: dt.date
+    submitted: dict[str, str]
+
+    @property
+    def identity(self) -> str:
+        return f"uscc:{self.uscc}" if self.uscc else f"name:{name_key(self.name)[:200]}"
+
+
+def _channel_code(text: str) -> str | None:
+    folded = text.strip().casefold()
+    for code in CHANNELS:
+        names = (code, t(f"leads.channel.{code}", lang="zh"), t(f"leads.channel.{code}", lang="en"))
+        if folded in (n.casefold() for n in names):
+            return code
+    return None
+
+
+def _check_row(
+    c: RowChecker,
+    line: int,
+    raw: dict[str, str],
+    row: dict[str, str],
+    *,
+    channel: str | None,
+    recommender: str | None,
+) -> _Row | None:
+    c.start(line)
+    channel_text = row.get("channel", "").strip()
+    code: str | None = channel
+    if channel_text:
+        code = _channel_code(channel_text)
+        if code is None:
+            c.fail("channel", channel_text, "leads.channel_unknown", known=", ".join(CHANNELS))
+    elif channel is None:
+        c.fail("channel", "", "leads.channel_required")
+    who = c.text(row, "recommender") or recommender
+    if who is None:
+        c.fail("recommender", "", "leads.recommender_required")
+    kind = c.text(row, "recommender_kind")
+    if kind is not None and kind.lower() not in RECOMMENDER_KINDS:
+        c.fail("recommender_kind", kind, "leads.recommender_kind_unknown", known=", ".join(RECOMMENDER_KINDS))
+    name = c.text(row, "name", required=True)
+    name_en = c.text(row, "name_en")
+    credit = c.text(row, "uscc")
+    if credit is not None:
+        credit = uscc.normalize(credit)
+        problem = uscc.problem(credit)
+        if problem == "uscc.check_digit":
+            c.fail("uscc", credit, problem, expected=uscc.check_char(credit[:17]))
+        elif problem:
+            c.fail("uscc", credit, problem)
+    region_code = c.text(row, "region_code")
+    if region_code is not None and regions.get(region_code) is None:
+        c.fail("region_code", region_code, "region.unknown")
+    track_codes: list[str] = []
+    for part in row.get("tracks", "").replace("；", ";").split(";"):
+        if part.strip():
+            resolved = tracks.resolve(part)
+            if resolved is None:
+                c.fail("tracks", row["tracks"], "track.unknown", track=part.strip())
+            elif resolved not in track_codes:
+                track_codes.append(resolved)
+    founded_on = c.date(row, "founded_on")
+    submitted_on = c.date(row, "submitted_on")
+    for column in _FREE_TEXT:
+        c.text(row, column)
+    note = row.get("note", "").strip() or None
+    if note is not None and len(note) > NOTE_MAX:
+        c.fail("note", note, "field.too_long", max=NOTE_MAX)
+    if c.row_failed or code is None or who is None or name is None:
+        return None
+    return _Row(
+        line=line,
+        channel=code,
+        recommender=who,
+        recommender_kind=kind.lower() if kind else None,
+        name=name,
+        name_en=name_en,
+        uscc=credit,
+        region_code=region_code,
+        tracks=sorted(track_codes),
+        founded_on=founded_on,
+        note=note,
+        submitted_on=submitted_on or c.today,
+        submitted={k: v for k, v in raw.items() if k and v.strip()},
+    )
+
+
+def _check_sheet(
+    sheet: _Sheet, *, channel: str | None, recommender: str | None
+) -> tuple[list[_Row], list[ImportIssue], int]:
+    """The valid rows, every issue (columns named as the file writes them), and how many rows failed."""
+    c = RowChecker(sheet.label, today())
+    written = dict(zip(sheet.columns, sheet.headers, strict=True))
+    rows: list[_Row] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    failed = 0
+    for line, raw in sheet.rows:
+        understood = {
+            column: raw[header] for column, header in zip(sheet.columns, sheet.headers, strict=True)
+        }
+        checked = _check_row(c, line, raw, understood, channel=channel, recommender=recommender)
+        if checked is not None:
+            key = (checked.channel, checked.recommender, checked.identity)
+            if key in seen:
+                column = "uscc" if checked.uscc else "name"
+                value = checked.uscc or checked.name
+                c.fail(column, value, "leads.duplicate_in_file", line=seen[key])
+                checked = None
+            else:
+                seen[key] = line
+        if checked is None:
+            failed += 1
+        else:
+            rows.append(checked)
+    issues = [replace(i, column=written.get(i.column, i.column)) if i.column else i for i in c.issues]
+    return rows, issues, failed
+
+
+# ---- importing --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RowOutcome:
+    """What became of one valid row: its lead (new or already present), its USCC links and suggestions."""
+
+    line: int
+    lead_id: int
+    name: str
+    added: bool
+    matched_enterprise_id: str | None
+    duplicate_of_id: int | None
+    suggestions: tuple[Suggestion, ...]
+
+
+@dataclass(slots=True)
+class LeadImportReport:
+    file: str
+    read: int = 0
+    rejected: int = 0
+    issues: list[ImportIssue] = field(default_factory=list)
+    outcomes: list[RowOutcome] = field(default_factory=list)
+    refused: bool = False
+
+    @property
+    def added(self) -> int:
+        return sum(1 for o in self.outcomes if o.added)
+
+    @property
+    def existing(self) -> int:
+        return sum(1 for o in self.outcomes if not o.added)
+
+
+def import_leads(
+    session: Session,
+    *,
+    path: Path,
+    actor: str,
+    channel: str | None = None,
+    recommender: str | None = None,
+    recommender_kind: str = "other",
+    skip_invalid: bool = False,
+) -> LeadImportReport:
+    """Import the leads of one CSV/XLSX file. ``channel`` and ``recommender`` apply to rows that leave those
+    columns empty. All rows or none, unless ``skip_invalid``; a lead already present (same channel,
+    recommender and USCC or normalised name) is left alone, so re-importing a file adds nothing."""
+    actor = _required(actor, "leads.actor_required", limit=ACTOR_MAX)
+    if channel is not None:
+        code = _channel_code(channel)
+        if code is None:
+            raise _error("leads.channel_unknown", known=", ".join(CHANNELS))
+        channel = code
+    recommender = (recommender or "").strip() or None
+    if recommender is not None and len(recommender) > 200:
+        raise _error("leads.too_long", max=200)
+    if recommender_kind not in RECOMMENDER_KINDS:
+        raise _error("leads.recommender_kind_unknown", known=", ".join(RECOMMENDER_KINDS))
+
+    sheet, issues = _read(path)
+    report = LeadImportReport(file=path.name, issues=issues)
+    if sheet is None:
+        report.refused = True
+        return report
+    rows, issues, failed = _check_sheet(sheet, channel=channel, recommender=recommender)
+    report.read, report.rejected, report.issues = len(sheet.rows), failed, issues
+    if issues and not skip_invalid:
+        report.refused = True
+        return report
+
+    index = _registry_index(session)
+    recommenders: dict[str, Recommender] = {}
+    for row in rows:
+        who = recommenders.get(row.recommender) or _recommender(
+            session, name=row.recommender, kind=row.recommender_kind or recommender_kind
+        )
+        recommenders[row.recommender] = who
+        lead = session.scalar(
+            select(Lead).where(
+                Lead.channel == row.channel, Lead.recommender_id == who.id, Lead.identity == row.identity
+            )
+        )
+        added = lead is None
+        if lead is None:
+            lead = _create(session, row=row, recommender=who, file=sheet.label, actor=actor)
+            index.add("lead", str(lead.id), lead.name, lead.name_en, lead.uscc)
+        found = index.suggest(lead.name, lead.name_en, code=lead.uscc, skip=[("lead", str(lead.id))])
+        report.outcomes.append(
+            RowOutcome(
+                row.line,
+                lead.id,
+                lead.name,
+                added,
+                lead.matched_enterprise_id,
+                lead.duplicate_of_id,
+                tuple(found),
+            )
+        )
+    return report
+
+
+def _recommender(session: Session, *, name: str, kind: str) -> Recommender:
+    found = session.scalar(select(Recommender).where(Recommender.name == name))
+    if found is None:
+        found = Recommender(name=name, kind=kind, created_at=utcnow())
+        session.add(found)
+        session.flush()
+    return found
+
+
+def _create(session: Session, *, row: _Row, recommender: Recommender, file: str, actor: str) -> Lead:
+    matched = duplicate_of = None
+    if row.uscc:
+        matched = session.scalar(select(Enterprise.id).where(Enterprise.uscc == row.uscc))
+        duplicate_of = session.scalar(select(func.min(Lead.id)).where(Lead.uscc == row.uscc))
+    lead = Lead(
+        channel=row.channel,
+        recommender_id=recommender.id,
+        identity=row.identity,
+        name=row.name,
+        name_en=row.name_en,
+        uscc=row.uscc,
+        region_code=row.region_code,
+        tracks=row.tracks,
+        founded_on=row.founded_on,
+        note=row.note,
+        submitted=row.submitted,
+        submitted_on=row.submitted_on,
+        source_file=file[:255],
+        source_line=row.line,
+        recorded_by=actor,
+        recorded_at=utcnow(),
+        status="new",
+        matched_enterprise_id=matched,
+        duplicate_of_id=duplicate_of,
+    )
+    session.add(lead)
+    session.flush()
+    return lead
+
+
+# ---- reading ----------------------------------------------------------------------------------------------
+
+
+def get(session: Session, *, lead_id: int, for_update: bool = False) -> Lead:
+    """The lead ``lead_id``; ``for_update`` locks its row (PostgreSQL) so that moves happen one at a time."""
+    query = select(Lead).where(Lead.id == lead_id)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    lead = session.scalar(query)
+    if lead is None:
+        raise _error("leads.not_found", id=lead_id)
+    return lead
+
+
+def list_(session: Session, *, status: str | None = None, channel: str | None = None) -> list[Lead]:
+    """Leads, oldest first, optionally of one status and one channel."""
+    query = select(Lead)
+    if status is not None:
+        if status not in STATES:
+            raise _error("leads.filter_unknown", what="status", value=status)
+        query = query.where(Lead.status == status)
+    if channel is not None:
+        code = _channel_code(channel)
+        if code is None:
+            raise _error("leads.channel_unknown", known=", ".join(CHANNELS))
+        query = query.where(Lead.channel == code)
+    return list(session.scalars(query.order_by(Lead.id)))
+
+
+def recommenders(session: Session) -> list[Recommender]:
+    """Every recommender, by name."""
+    return list(session.scalars(select(Recommender).order_by(Recommender.name)))
+
+
+def transitions(session: Session, *, lead_id: int) -> list[LeadTransition]:
+    """The lead's transition log, oldest first."""
+    get(session, lead_id=lead_id)
+    query = select(LeadTransition).where(LeadTransition.lead_id == lead_id)
+    return list(session.scalars(query.order_by(LeadTransition.id)))
+
+
+@dataclass(frozen=True, slots=True)
+class LeadView:
+    """Everything ``qilin leads show`` displays about one lead."""
+
+    lead: Lead
+    recommender: Recommender
+    allowed_next: tuple[str, ...]
+    transitions: list[LeadTransition]
+    suggestions: list[Suggestion]
+    matched_name: str | None
+    enterprise_name: str | None
+
+
+def view(session: Session, *, lead_id: int) -> LeadView:
+    lead = get(session, lead_id=lead_id)
+    recommender = session.get(Recommender, lead.recommender_id)
+    assert recommender is not None  # a foreign key
+    names = {
+        e_id: name
+        for e_id, name in session.execute(
+            select(Enterprise.id, Enterprise.name).where(
+                Enterprise.id.in_([i for i in (lead.matched_enterprise_id, lead.enterprise_id) if i])
+            )
+        ).tuples()
+    }
+    return LeadView(
+        lead=lead,
+        recommender=recommender,
+        allowed_next=allowed_next(lead.status),
+        transitions=transitions(session, lead_id=lead_id),
+        suggestions=suggestions(session, lead_id=lead_id),
+        matched_name=names.get(lead.matched_enterprise_id or ""),
+        enterprise_name=names.get(lead.enterprise_id or ""),
+    )
+
+
+# ---- moving -----------------------------------------------------------------------------------------------
+
+
+def _required(value: str | None, key: str, *, limit: int | None = None) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise _error(key)
+    if limit is not None and len(text) > limit:
+        raise _error("leads.too_long", max=limit)
+    return text
+
+
+def advance(
+    session: Session,
+    *,
+    lead_id: int,
+    to_state: str,
+    actor: str,
+    comment: str | None = None,
+    enterprise_id: str | None = None,
+) -> LeadTransition:
+    """Move the lead to ``to_state`` if :data:`TRANSITIONS` allows it, and log the move.
+
+    Rejecting needs a reason (``comment``); sending back needs a comment. Accepting links the lead to an
+    enterprise that exists in the registry: ``enterprise_id``, or else the enterprise holding the lead's
+    USCC; it is refused when neither exists (enterprises are not created here) or when the enterprise's
+    USCC differs from the lead's.
+    """
+    lead = get(session, lead_id=lead_id, for_update=True)
+    current = lead.status
+    if (current, to_state) not in TRANSITIONS:
+        raise _error(
+            "leads.transition_refused",
+            id=lead_id,
+            state=state_label(current),
+            target=state_label(to_state),
+            allowed=states_text(allowed_next(current), "zh"),
+        )
+    actor = _required(actor, "leads.actor_required", limit=ACTOR_MAX)
+    note = (comment or "").strip() or None
+    if to_state == "rejected" and note is None:
+        raise _error("leads.reason_required")
+    if (current, to_state) in RETURNS and note is None:
+        raise _error("leads.comment_required")
+    chosen = (enterprise_id or "").strip() or None
+    if to_state == "accepted":
+        lead.enterprise_id = _enterprise_for(session, lead, chosen)
+    elif chosen is not None:
+        raise _error("leads.enterprise_unexpected")
+    if to_state == "rejected":
+        lead.rejection_reason = note
+    transition = LeadTransition(
+        lead_id=lead.id,
+        from_state=current,
+        to_state=to_state,
+        actor=actor,
+        at=utcnow(),
+        comment=note,
+        enterprise_id=lead.enterprise_id if to_state == "accepted" else None,
+    )
+    lead.status = to_state
+    session.add(transition)
+    session.flush()
+    return transition
+
+
+def _enterprise_for(session: Session, lead: Lead, chosen: str | None) -> str:
+    if chosen is None:
+        by_code = (
+            session.scalar(select(Enterprise.id).where(Enterprise.uscc == lead.uscc)) if lead.uscc else None
+        )
+        if by_code is None:
+            raise _error("leads.enterprise_required")
+        return by_code
+    enterprise = session.get(Enterprise, chosen)
+    if enterprise is None:
+        raise _error("leads.enterprise_unknown", id=chosen)
+    if lead.uscc and enterprise.uscc and enterprise.uscc != lead.uscc:
+        raise _error(
+            "leads.enterprise_uscc_mismatch", id=chosen, enterprise_uscc=enterprise.uscc, lead_uscc=lead.uscc
+        )
+    return enterprise.id
+
+
+# ---- recommenders' hit rates ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecommenderStats:
+    """One recommender's record: its leads, how many were accepted, and how many of those enterprises
+    entered a tier (梯队) or became unicorns after the lead was submitted."""
+
+    recommender_id: int
+    name: str
+    kind: str
+    leads: int
+    accepted: int
+    entered_tier: int
+    unicorns: int
+
+    def rate(self, count: int) -> float | None:
+        """``count`` as a share of the leads; None without leads."""
+        return count / self.leads if self.leads else None
+
+
+def recommender_report(session: Session) -> list[RecommenderStats]:
+    """Every recommender's hit rate, most leads first.
+
+    A lead entered a tier when its accepted enterprise has a tier other than ``none`` in a snapshot dated
+    after the lead's submission; it became a unicorn when, after submission, the enterprise has a
+    ``unicorn_list_entry`` event or a snapshot tier of unicorn or super unicorn.
+    """
+    counts = {
+        rid: (total, accepted or 0)
+        for rid, total, accepted in session.execute(
+            select(
+                Lead.recommender_id,
+                func.count(Lead.id),
+                func.sum(case((Lead.status == "accepted", 1), else_=0)),
+            ).group_by(Lead.recommender_id)
+        ).tuples()
+    }
+    accepted = (
+        select(Lead.id, Lead.recommender_id, Lead.enterprise_id, Lead.submitted_on)
+        .where(Lead.status == "accepted")
+        .subquery()
+    )
+    later_tier = (
+        select(accepted.c.id, accepted.c.recommender_id, TierSnapshotEntry.tier)
+        .join(TierSnapshotEntry, TierSnapshotEntry.enterprise_id == accepted.c.enterprise_id)
+        .join(TierSnapshot, TierSnapshot.id == TierSnapshotEntry.snapshot_id)
+        .where(TierSnapshot.as_of > accepted.c.submitted_on, TierSnapshotEntry.tier != "none")
+    )
+    tiered: dict[int, set[int]] = defaultdict(set)
+    unicorn: dict[int, set[int]] = defaultdict(set)
+    for lead_id, rid, tier in session.execute(later_tier).tuples():
+        tiered[rid].add(lead_id)
+        if tier in ("unicorn", "super_unicorn"):
+            unicorn[rid].add(lead_id)
+    listed = select(accepted.c.id, accepted.c.recommender_id).join(
+        LifecycleEvent,
+        (LifecycleEvent.enterprise_id == accepted.c.enterprise_id)
+        & (LifecycleEvent.kind == "unicorn_list_entry")
+        & (LifecycleEvent.occurred_on > accepted.c.submitted_on),
+    )
+    for lead_id, rid in session.execute(listed).tuples():
+        unicorn[rid].add(lead_id)
+    out = [
+        RecommenderStats(
+            recommender_id=r.id,
+            name=r.name,
+            kind=r.kind,
+            leads=counts.get(r.id, (0, 0))[0],
+            accepted=counts.get(r.id, (0, 0))[1],
+            entered_tier=len(tiered[r.id]),
+            unicorns=len(unicorn[r.id]),
+        )
+        for r in session.scalars(select(Recommender))
+    ]
+    out.sort(key=lambda s: (-s.leads, s.name))
+    return out
