@@ -407,12 +407,23 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 
 
-def t(key: str, *, lang: str = "zh", **fields: Any) -> str:
-    """The message ``key`` in ``lang`` with ``fields`` filled in."""
-    entry = CATALOG[key]
-    return entry.get(lang, entry["en"]).format(**fields)
+class Catalog:
+    """A message catalog: key → {"zh": …, "en": …}. Features with many messages of their own keep them in
+    their own catalog (e.g. :mod:`qilin.scoring.messages`) and look them up the same way."""
+
+    def __init__(self, entries: dict[str, dict[str, str]]) -> None:
+        self.entries = entries
+
+    def t(self, key: str, /, *, lang: str = "zh", **fields: Any) -> str:
+        """The message ``key`` in ``lang`` with ``fields`` filled in."""
+        entry = self.entries[key]
+        return entry.get(lang, entry["en"]).format(**fields)
+
+    def both(self, key: str, /, **fields: Any) -> str:
+        """'中文 / English' for messages read by either."""
+        return f"{self.t(key, lang='zh', **fields)} / {self.t(key, lang='en', **fields)}"
 
 
-def both(key: str, **fields: Any) -> str:
-    """'中文 / English' for messages read by either."""
-    return f"{t(key, lang='zh', **fields)} / {t(key, lang='en', **fields)}"
+_SHARED = Catalog(CATALOG)
+t = _SHARED.t
+both = _SHARED.both

@@ -43,9 +43,9 @@ from qilin.discovery.leads_models import (
     LeadTransition,
     Recommender,
 )
-from qilin.reference import regions, tracks, uscc
 from qilin.registry.issues import ImportIssue
 from qilin.registry.models import Enterprise, LifecycleEvent
+from qilin.registry.reader import cell_text
 from qilin.registry.validate import RowChecker
 from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
 
@@ -348,18 +348,6 @@ def _column(header: str) -> str:
     return HEADER_ALIASES.get(cleaned, cleaned.lower() if cleaned.lower() in COLUMNS else cleaned)
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value).strip()
-
-
 def _sheet(label: str, header: list[str], body: Iterable[tuple[int, list[str]]]) -> _Sheet:
     headers = [h.strip().lstrip("\ufeff").strip() for h in header]
     while headers and not headers[-1]:
@@ -406,14 +394,14 @@ def _read_xlsx(path: Path) -> _Sheet:
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
-        header = [_cell(v) for v in next(rows, None) or ()]
+        header = [cell_text(v) for v in next(rows, None) or ()]
         body = []
         for number, values in enumerate(rows, start=2):
             if number - 1 > settings.xlsx_max_rows:
                 raise _FileProblem(
                     "import.xlsx_too_many_rows", sheet=sheet.title, limit=settings.xlsx_max_rows
                 )
-            body.append((number, [_cell(v) for v in values]))
+            body.append((number, [cell_text(v) for v in values]))
         return _sheet(f"{path.name}[{sheet.title}]", header, body)
     except _FileProblem:
         raise
@@ -509,25 +497,9 @@ def _check_row(
         c.fail("recommender_kind", kind, "leads.recommender_kind_unknown", known=", ".join(RECOMMENDER_KINDS))
     name = c.text(row, "name", required=True)
     name_en = c.text(row, "name_en")
-    credit = c.text(row, "uscc")
-    if credit is not None:
-        credit = uscc.normalize(credit)
-        problem = uscc.problem(credit)
-        if problem == "uscc.check_digit":
-            c.fail("uscc", credit, problem, expected=uscc.check_char(credit[:17]))
-        elif problem:
-            c.fail("uscc", credit, problem)
-    region_code = c.text(row, "region_code")
-    if region_code is not None and regions.get(region_code) is None:
-        c.fail("region_code", region_code, "region.unknown")
-    track_codes: list[str] = []
-    for part in row.get("tracks", "").replace("；", ";").split(";"):
-        if part.strip():
-            resolved = tracks.resolve(part)
-            if resolved is None:
-                c.fail("tracks", row["tracks"], "track.unknown", track=part.strip())
-            elif resolved not in track_codes:
-                track_codes.append(resolved)
+    credit = c.uscc(row)
+    region_code = c.region(row, "region_code")
+    track_codes = c.tracks(row)
     founded_on = c.date(row, "founded_on")
     submitted_on = c.date(row, "submitted_on")
     for column in _FREE_TEXT:

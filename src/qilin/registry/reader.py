@@ -94,7 +94,8 @@ def _read_csv(path: Path, issues: list[ImportIssue]) -> list[SourceTable]:
         return []
 
 
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a CSV would hold (dates ISO, whole floats without '.0')."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -160,7 +161,7 @@ def _read_sheets(path: Path, workbook: Any, issues: list[ImportIssue]) -> list[S
         header = next(rows, None)
         if header is None:
             continue
-        columns = _clean_header([_cell_text(v) for v in header])
+        columns = _clean_header([cell_text(v) for v in header])
         while columns and not columns[-1]:
             columns.pop()
         kind = (
@@ -187,8 +188,8 @@ def _read_sheets(path: Path, workbook: Any, issues: list[ImportIssue]) -> list[S
                 )
                 table.rows.clear()
                 break
-            texts = [_cell_text(v) for v in values[: len(columns)]]
-            extra = sum(1 for v in values[len(columns) :] if _cell_text(v))
+            texts = [cell_text(v) for v in values[: len(columns)]]
+            extra = sum(1 for v in values[len(columns) :] if cell_text(v))
             if not any(texts) and not extra:
                 continue
             if extra:

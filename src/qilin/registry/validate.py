@@ -158,6 +158,39 @@ class RowChecker:
             return None
         return int(value.split(".")[0])
 
+    def uscc(self, row: dict[str, str], column: str = "uscc") -> str | None:
+        """A 统一社会信用代码, normalised and checked (GB 32100-2015 check digit)."""
+        code = self.text(row, column)
+        if code is None:
+            return None
+        code = uscc.normalize(code)
+        problem = uscc.problem(code)
+        if problem == "uscc.check_digit":
+            self.fail(column, code, problem, expected=uscc.check_char(code[:17]))
+        elif problem:
+            self.fail(column, code, problem)
+        return code
+
+    def region(self, row: dict[str, str], column: str) -> str | None:
+        """A known GB/T 2260 region code."""
+        code = self.text(row, column)
+        if code is not None and regions.get(code) is None:
+            self.fail(column, code, "region.unknown")
+            return None
+        return code
+
+    def tracks(self, row: dict[str, str], column: str = "tracks") -> list[str]:
+        """Track codes from a ``;``-separated list of codes or Chinese/English names, sorted."""
+        found: list[str] = []
+        for part in row.get(column, "").replace("；", ";").split(";"):
+            if part.strip():
+                resolved = tracks.resolve(part)
+                if resolved is None:
+                    self.fail(column, row[column], "track.unknown", track=part.strip())
+                elif resolved not in found:
+                    found.append(resolved)
+        return sorted(found)
+
     def company_ref(self, row: dict[str, str]) -> str | None:
         return self.text(row, "company_id", required=True)
 
@@ -177,18 +210,14 @@ def _extra_attributes(row: dict[str, str], kind: str) -> dict[str, str] | None:
 
 
 def check_company(c: RowChecker, row: dict[str, str]) -> Record:
-    code = c.text(row, "uscc")
-    if code is not None:
-        code = uscc.normalize(code)
-        problem = uscc.problem(code)
-        if problem == "uscc.check_digit":
-            c.fail("uscc", code, problem, expected=uscc.check_char(code[:17]))
-        elif problem:
-            c.fail("uscc", code, problem)
-    region_code = c.text(row, "region_code")
-    if region_code is not None and regions.get(region_code) is None:
-        c.fail("region_code", region_code, "region.unknown")
-    elif regions.is_zhejiang(region_code) and not code and row.get("id", "").strip() not in c.ids_with_uscc:
+    code = c.uscc(row)
+    region_code = c.region(row, "region_code")
+    if (
+        region_code is not None
+        and regions.is_zhejiang(region_code)
+        and not code
+        and row.get("id", "").strip() not in c.ids_with_uscc
+    ):
         c.fail("uscc", "", "uscc.required_zhejiang")
     industry_code = c.text(row, "industry_code")
     if industry_code is not None:
@@ -197,14 +226,7 @@ def check_company(c: RowChecker, row: dict[str, str]) -> Record:
             c.fail("industry_code", industry_code, "industry.unknown")
         else:
             industry_code = found.code
-    track_codes: list[str] = []
-    for part in row.get("tracks", "").replace("；", ";").split(";"):
-        if part.strip():
-            resolved = tracks.resolve(part)
-            if resolved is None:
-                c.fail("tracks", row["tracks"], "track.unknown", track=part.strip())
-            elif resolved not in track_codes:
-                track_codes.append(resolved)
+    track_codes = c.tracks(row)
     status = c.text(row, "status")
     if status is not None:
         status = status.lower()
@@ -221,7 +243,7 @@ def check_company(c: RowChecker, row: dict[str, str]) -> Record:
         "city": c.text(row, "city"),
         "industry_code": industry_code,
         "category": c.text(row, "category"),
-        "tracks": sorted(track_codes),
+        "tracks": track_codes,
         "status": status,
         "status_as_of": c.date(row, "status_as_of"),
         "source": c.text(row, "source"),
@@ -338,12 +360,7 @@ def check_lifecycle_event(c: RowChecker, row: dict[str, str]) -> Record:
         c.fail("kind", kind, "event.own_file", file=OWN_FILE_KINDS[kind])
     elif kind and kind not in EVENT_KINDS:
         c.fail("kind", kind, "event.unknown")
-    codes = {}
-    for column in ("from_region_code", "to_region_code"):
-        code = c.text(row, column)
-        if code is not None and regions.get(code) is None:
-            c.fail(column, code, "region.unknown")
-        codes[column] = code
+    codes = {column: c.region(row, column) for column in ("from_region_code", "to_region_code")}
     detail = c.text(row, "detail")
     return {
         "enterprise_id": c.company_ref(row),

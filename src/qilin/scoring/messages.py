@@ -11,7 +11,7 @@ every feature; the lookup works the same way::
 
 from __future__ import annotations
 
-from typing import Any
+from qilin.common.messages import Catalog
 
 CATALOG: dict[str, dict[str, str]] = {
     # index files (指标体系文件)
@@ -153,12 +153,6 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 
 
-def t(message_key: str, /, *, lang: str = "zh", **fields: Any) -> str:
-    """The message ``message_key`` in ``lang`` (``zh`` or ``en``) with ``fields`` filled in."""
-    entry = CATALOG[message_key]
-    return entry.get(lang, entry["en"]).format(**fields)
-
-
-def both(message_key: str, /, **fields: Any) -> str:
-    """'中文 / English', for messages read by either."""
-    return f"{t(message_key, lang='zh', **fields)} / {t(message_key, lang='en', **fields)}"
+_CATALOG = Catalog(CATALOG)
+t = _CATALOG.t
+both = _CATALOG.both
