@@ -27,3 +27,16 @@ def test_tier_and_scoring_listings_label_synthetic_enterprises(session: Session)
     )
     table = cli("scoring", "rank", "--as-of", "2025-06-30", "--limit", "3").output
     assert "【模拟】" in table
+
+
+def test_report_csv_neutralises_formula_like_names(session: Session, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from factories import qilin_import, write_package
+
+    folder = write_package(
+        Path(str(tmp_path)) / "pkg", companies=[{"id": "x-1", "name": "=HYPERLINK(1)", "country": "USA"}]
+    )
+    assert qilin_import(folder).exit_code == 0
+    rows = _rows(cli("tiers", "evaluate", "--as-of", "2025-06-30", "--format", "csv").output)
+    assert [r["name"] for r in rows] == ["'=HYPERLINK(1)"]

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from qilin.common.dates import parse_iso_date
+from qilin.common.export_safety import safe_cell
 from qilin.scoring.errors import ScoringError
 from qilin.scoring.evaluate import ScoringResult
 from qilin.scoring.index import DEFAULT_INDEX, IndexDefinition, get_index, load_index, shipped_indexes
@@ -27,17 +28,11 @@ app = typer.Typer(help="指标体系评分 / index-system scoring of the key ind
 FORMATS = ("table", "csv", "json")
 RANKING_LABELS = {"topsis": "TOPSIS 贴近度", "weighted_sum": "线性加权"}
 WEIGHT_LABELS = {"ahp": "层次分析法", "entropy": "熵权法", "combined": "组合赋权"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _fail(message: str) -> typer.Exit:
     Console(stderr=True).print(message, style="bold red", markup=False, highlight=False)
     return typer.Exit(2)
-
-
-def _safe_cell(text: str) -> str:
-    """Text for a CSV cell that a spreadsheet will not run as a formula."""
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def _number(value: float | None) -> str:
@@ -65,8 +60,8 @@ def _csv(result: ScoringResult, limit: int | None, synthetic: frozenset[str]) ->
     for s in result.scores[:limit]:
         writer.writerow(
             [
-                _safe_cell(s.company_id),
-                _safe_cell(s.name),
+                safe_cell(s.company_id),
+                safe_cell(s.name),
                 _number(s.score),
                 s.rank,
                 _number(s.weighted_sum),

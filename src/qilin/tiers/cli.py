@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from qilin.common.export_safety import safe_cell
 from qilin.db import session_scope
 from qilin.tiers.explain import reason_text, render, tier_name
 from qilin.tiers.service import (
@@ -140,9 +141,9 @@ def evaluate_command(
         )
         for r in evaluation.results:
             writer.writerow(
-                [r.enterprise_id, evaluation.names.get(r.enterprise_id, ""), r.tier, std.id, std.version,
-                 as_of.isoformat(), ";".join(r.exclusions), int(r.enterprise_id in evaluation.synthetic),
-                 int(evaluation.retroactive)]
+                [safe_cell(r.enterprise_id), safe_cell(evaluation.names.get(r.enterprise_id, "")), r.tier,
+                 std.id, std.version, as_of.isoformat(), ";".join(r.exclusions),
+                 int(r.enterprise_id in evaluation.synthetic), int(evaluation.retroactive)]
             )  # fmt: skip
         return
     if fmt == Format.json:
@@ -245,7 +246,9 @@ def diff_command(
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["company_id", "change", "from_tier", "to_tier", "reasons"])
         for c in changes:
-            writer.writerow([c.enterprise_id, c.change, c.from_tier, c.to_tier, ";".join(c.reasons)])
+            writer.writerow(
+                [safe_cell(c.enterprise_id), c.change, c.from_tier, c.to_tier, ";".join(c.reasons)]
+            )
         return
     if fmt == Format.json:
         payload = [
