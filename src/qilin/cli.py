@@ -12,6 +12,7 @@ from qilin.common.messages import both
 from qilin.config import get_settings
 from qilin.db import get_engine
 from qilin.demo import cli as demo_cli
+from qilin.discovery import cli as discovery_cli
 from qilin.discovery import leads_cli
 from qilin.migrations import config as alembic_config
 from qilin.registry import cli as registry_cli
@@ -69,6 +70,7 @@ app.add_typer(demo_cli.app, name="demo")
 app.add_typer(scoring_cli.app, name="scoring")
 app.add_typer(tiers_cli.app, name="tiers")
 app.add_typer(selection_cli.app, name="selection")
+app.add_typer(discovery_cli.app, name="discover")
 app.add_typer(leads_cli.app, name="leads")
 
 

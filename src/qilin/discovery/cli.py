@@ -1,0 +1,252 @@
+"""``qilin discover``: train the discovery model, rank companies with reasons, back-test beside baselines.
+
+Thin: parse, call :mod:`qilin.discovery.model` / :mod:`qilin.discovery.backtest`, render. Bad input
+(a date not in ``YYYY-MM-DD``, a missing or empty folder, an as-of date before any round, a model file from
+another feature set) prints a bilingual message (中文 / English) and exits with code 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from qilin.common.progress import RichProgress
+from qilin.discovery.backtest import (
+    METRICS,
+    BacktestReport,
+    cross_validate,
+    walk_forward,
+    walk_forward_dates,
+)
+from qilin.discovery.data import DataPackage, DiscoveryError, read_package
+from qilin.discovery.model import (
+    DEFAULT_MODEL_PATH,
+    check_as_of,
+    first_round,
+    load_model,
+    rank,
+    save_model,
+    train,
+)
+from qilin.discovery.signals_cli import signals_command
+
+app = typer.Typer(
+    help="AI 发现潜在独角兽：训练、排序、回测 / discover future unicorns: train, rank, back-test",
+    no_args_is_help=True,
+)
+console = Console(width=160) if not sys.stdout.isatty() else Console()
+errors = Console(stderr=True, soft_wrap=True)
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+DataOption = Annotated[Path, typer.Option("--data", help="数据包文件夹 / data package folder")]
+AsOfOption = Annotated[str, typer.Option("--as-of", help="截止日期 YYYY-MM-DD / as-of date")]
+HorizonOption = Annotated[int, typer.Option("--horizon-years", help="预测期限（年）/ horizon in years")]
+
+
+def parse_date(text: str) -> dt.date:
+    """A strict ISO date (``2013-10-01``); anything else raises ``DiscoveryError("date.bad_as_of")``."""
+    if not _ISO.match(text.strip()):
+        raise DiscoveryError("date.bad_as_of", value=text)
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError as error:
+        raise DiscoveryError("date.bad_as_of", value=text) from error
+
+
+def _fail(error: DiscoveryError) -> typer.Exit:
+    errors.print(f"错误 / error: {error}", style="bold red", markup=False, highlight=False)
+    return typer.Exit(1)
+
+
+def _read(data: Path) -> DataPackage:
+    with errors.status("读取数据包 / reading the data package …"):
+        return read_package(data)
+
+
+@app.command("train")
+def train_command(
+    data: DataOption,
+    as_of: AsOfOption,
+    horizon_years: HorizonOption,
+    out: Annotated[Path, typer.Option("--out", help="模型文件 (JSON) / model file")],
+    n_estimators: Annotated[int, typer.Option(help="树的数量 / number of trees")] = 150,
+    seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 0,
+) -> None:
+    """训练发现模型 / Train the discovery model on records dated on or before the as-of date."""
+    try:
+        day = parse_date(as_of)
+        package = _read(data)
+        with errors.status("训练模型 / training …"):
+            model, metadata = train(
+                package,
+                as_of=day,
+                horizon_years=horizon_years,
+                params={"n_estimators": n_estimators, "random_state": seed},
+            )
+        save_model(model, out, metadata)
+    except DiscoveryError as error:
+        raise _fail(error) from None
+    console.print(
+        f"已训练：{metadata['n_train']} 家企业，正例 {metadata['n_positives']} 家 → {out} / "
+        f"trained on {metadata['n_train']} companies ({metadata['n_positives']} positives) → {out}"
+    )
+
+
+@app.command("rank")
+def rank_command(
+    data: DataOption,
+    as_of: AsOfOption,
+    out: Annotated[Path, typer.Option("--out", help="排序结果 CSV / ranking CSV")],
+    model_path: Annotated[
+        Path | None, typer.Option("--model", help="模型文件（默认随包模型）/ model file (default: shipped)")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="理由语言 zh|en / language of reasons")] = "zh",
+    top: Annotated[int, typer.Option(help="每家企业理由条数 / reasons per company")] = 3,
+) -> None:
+    """按成为独角兽的可能性排序 / Rank operating, not-yet-unicorn companies with reasons."""
+    try:
+        day = parse_date(as_of)
+        model, _ = load_model(model_path or DEFAULT_MODEL_PATH)
+        package = _read(data)
+        with errors.status("排序 / ranking …"):
+            ranking = rank(package, as_of=day, model=model, lang=lang, top=top)
+    except DiscoveryError as error:
+        raise _fail(error) from None
+    ranking.write_csv(out)
+    console.print(f"已排序 {ranking.height} 家企业 → {out} / ranked {ranking.height} companies → {out}")
+
+
+_HEADERS = {
+    "precision_at_1pct": "P@1%",
+    "recall_at_5pct": "R@5%",
+    "average_precision": "AP",
+    "brier": "Brier",
+    "median_lead_years": "lead (y)",
+}
+
+
+def _cell(value: float | None, metric: str) -> str:
+    if value is None:
+        return "n/a"
+    if metric == "brier":
+        return f"{value:.4f}"
+    return f"{value:.2f}" if metric == "median_lead_years" else f"{value:.3f}"
+
+
+def _table(report: BacktestReport) -> Table:
+    title = (
+        f"{report.mode} · as-of {report.as_of} · horizon {report.horizon_years:g}y · "
+        f"{report.n_companies} companies, {report.n_positives} positives"
+    )
+    if report.mode == "walk-forward":
+        title += f" · trained on {', '.join(d.isoformat() for d in report.train_as_of)}"
+        title += f" ({report.n_train_positives} positive labels)"
+    table = Table(title=title, caption=report.note or None)
+    table.add_column("scorer / 排序依据", no_wrap=True)
+    for metric in METRICS:
+        table.add_column(_HEADERS[metric], justify="right")
+    for name, metrics in report.scorers.items():
+        cells = []
+        for metric in METRICS:
+            interval = metrics[metric]
+            text = _cell(interval.value, metric)
+            if interval.low is not None:
+                text += f" [{_cell(interval.low, metric)}, {_cell(interval.high, metric)}]"
+            cells.append(text)
+        table.add_row(name, *cells)
+    return table
+
+
+def _rows(reports: list[BacktestReport]) -> pl.DataFrame:
+    rows = []
+    for report in reports:
+        for name, metrics in report.scorers.items():
+            for metric, interval in metrics.items():
+                rows.append(
+                    {
+                        "mode": report.mode,
+                        "as_of": report.as_of.isoformat(),
+                        "horizon_years": report.horizon_years,
+                        "scorer": name,
+                        "metric": metric,
+                        "value": interval.value,
+                        "low": interval.low,
+                        "high": interval.high,
+                        "n_companies": report.n_companies,
+                        "n_positives": report.n_positives,
+                    }
+                )
+    return pl.DataFrame(rows)
+
+
+@app.command("backtest")
+def backtest_command(
+    data: DataOption,
+    as_of: AsOfOption,
+    horizon_years: HorizonOption,
+    folds: Annotated[int, typer.Option(help="交叉验证折数 / CV folds")] = 5,
+    walk_forward_mode: Annotated[
+        bool,
+        typer.Option(
+            "--walk-forward",
+            help="前推检验：截止日期及之前 4 年逐年 / walk-forward: the as-of date and 4 years before",
+        ),
+    ] = False,
+    output_format: Annotated[str, typer.Option("--format", help="table|csv|json")] = "table",
+    n_estimators: Annotated[int, typer.Option(help="树的数量 / number of trees")] = 150,
+    n_boot: Annotated[int, typer.Option(help="自助法次数 / bootstrap resamples")] = 200,
+    seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 0,
+) -> None:
+    """回测：模型与基线对比（含 90% 区间）/ Back-test the model beside baselines, with 90% intervals."""
+    if output_format not in ("table", "csv", "json"):
+        errors.print("错误 / error: --format 应为 table|csv|json / must be table|csv|json", style="bold red")
+        raise typer.Exit(1)
+    try:
+        day = parse_date(as_of)
+        if horizon_years <= 0:
+            raise DiscoveryError("horizon.invalid", value=horizon_years)
+        package = _read(data)
+        check_as_of(package, day)
+        params = {"n_estimators": n_estimators}
+        with RichProgress(errors) as progress:
+            if walk_forward_mode:
+                first = first_round(package)
+                dates = [d for d in walk_forward_dates(day) if first is not None and d >= first]
+                reports = walk_forward(
+                    package, dates, horizon_years, seed=seed, n_boot=n_boot, params=params, progress=progress
+                )
+            else:
+                reports = [
+                    cross_validate(
+                        package,
+                        day,
+                        horizon_years,
+                        folds=folds,
+                        seed=seed,
+                        n_boot=n_boot,
+                        params=params,
+                        progress=progress,
+                    )
+                ]
+    except DiscoveryError as error:
+        raise _fail(error) from None
+    if output_format == "json":
+        sys.stdout.write(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=1) + "\n")
+    elif output_format == "csv":
+        sys.stdout.write(_rows(reports).write_csv())
+    else:
+        for report in reports:
+            console.print(_table(report))
+
+
+app.command("signals")(signals_command)

@@ -1,0 +1,522 @@
+"""The unicorn-discovery model (独角兽发现模型): calibrated LightGBM with reasons from tree contributions.
+
+:class:`UnicornModel` follows scikit-learn's conventions: the constructor only stores parameters, ``fit``
+learns attributes ending in ``_``. Scores are probabilities: the booster's margin mapped through a Platt
+(sigmoid) calibration fitted on out-of-fold margins of the training set. Reasons (理由) are the features
+whose tree contributions (``pred_contrib=True``) push a company's score up most, rendered as short Chinese
+(or English) sentences. A model is saved as JSON (no pickle): the LightGBM model string, the calibration,
+the categorical vocabularies and metadata.
+
+>>> import numpy as np, polars as pl
+>>> from qilin.discovery.features import FEATURES
+>>> rng = np.random.default_rng(0)
+>>> X = pl.DataFrame({n: rng.random(200) for n in FEATURES if n not in ("category", "state", "metro")})
+>>> X = X.with_columns(category=pl.lit("ai"), state=pl.lit("ZJ"), metro=pl.lit("3301"))
+>>> y = (X["total_raised_usd"] > 0.8).to_numpy()
+>>> model = UnicornModel(n_estimators=20, calibration_folds=2).fit(X, y)
+>>> model.predict_proba(X).shape
+(200, 2)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import platform
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import polars as pl
+import sklearn
+from numpy.typing import NDArray
+from scipy.optimize import minimize
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import StratifiedKFold
+
+from qilin.discovery.data import DiscoveryError
+from qilin.discovery.features import CATEGORICAL, FEATURES, STAGE_NAMES
+
+__all__ = ["FORMAT", "UnicornModel", "fit_platt", "load_model", "save_model"]
+
+FORMAT = "qilin-discovery-model"
+FORMAT_VERSION = 1
+
+FloatArray = NDArray[np.float64]
+
+
+def _sigmoid(x: FloatArray) -> FloatArray:
+    out: FloatArray = 1.0 / (1.0 + np.exp(-np.clip(x, -35.0, 35.0)))
+    return out
+
+
+def fit_platt(scores: FloatArray, y: NDArray[Any]) -> tuple[float, float]:
+    """Platt scaling: (a, b) minimising log loss of ``sigmoid(a·score + b)``, with Platt's smoothed targets
+    (so a perfectly separated fold does not send ``a`` to infinity). Deterministic (L-BFGS from a fixed
+    start)."""
+    y = np.asarray(y, dtype=bool)
+    n_pos, n_neg = float(y.sum()), float((~y).sum())
+    target = np.where(y, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+    s = np.asarray(scores, dtype=np.float64)
+
+    def loss(ab: FloatArray) -> tuple[float, FloatArray]:
+        z = ab[0] * s + ab[1]
+        value = float(np.sum(np.logaddexp(0.0, z) - target * z))
+        residual = _sigmoid(z) - target
+        return value, np.array([np.sum(residual * s), np.sum(residual)])
+
+    start = np.array([1.0, math.log((n_pos + 1.0) / (n_neg + 1.0))])
+    result = minimize(loss, start, jac=True, method="L-BFGS-B")
+    return float(result.x[0]), float(result.x[1])
+
+
+class UnicornModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Gradient-boosted trees (LightGBM) on :data:`~qilin.discovery.features.FEATURES`, Platt-calibrated.
+
+    Parameters are LightGBM's (``num_leaves``, ``min_child_samples``…); ``scale_pos_weight`` weights the
+    rare positives; ``calibration_folds`` is the number of folds whose out-of-fold margins fit the
+    calibration; ``random_state`` seeds everything (results are reproducible on the same machine).
+    """
+
+    def __init__(
+        self,
+        *,
+        n_estimators: int = 150,
+        learning_rate: float = 0.03,
+        num_leaves: int = 7,
+        min_child_samples: int = 40,
+        feature_fraction: float = 0.4,
+        bagging_fraction: float = 0.8,
+        reg_lambda: float = 5.0,
+        scale_pos_weight: float = 1.0,
+        min_category_count: int = 20,
+        calibration_folds: int = 3,
+        random_state: int = 0,
+        n_jobs: int = 2,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.feature_fraction = feature_fraction
+        self.bagging_fraction = bagging_fraction
+        self.reg_lambda = reg_lambda
+        self.scale_pos_weight = scale_pos_weight
+        self.min_category_count = min_category_count
+        self.calibration_folds = calibration_folds
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    # -- encoding ------------------------------------------------------------------------------------
+
+    def _lgb_params(self) -> dict[str, Any]:
+        return {
+            "objective": "binary",
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "feature_fraction": self.feature_fraction,
+            "bagging_fraction": self.bagging_fraction,
+            "bagging_freq": 1,
+            "lambda_l2": self.reg_lambda,
+            "scale_pos_weight": self.scale_pos_weight,
+            "cat_smooth": 20.0,
+            "min_data_per_group": 20,
+            "seed": self.random_state,
+            "deterministic": True,
+            "force_row_wise": True,
+            "num_threads": self.n_jobs,
+            "verbose": -1,
+        }
+
+    def _matrix(
+        self, X: pl.DataFrame, names: Sequence[str], vocab: Mapping[str, Sequence[str]]
+    ) -> FloatArray:
+        columns = []
+        for name in names:
+            if name in vocab:
+                codes = {v: float(i) for i, v in enumerate(vocab[name])}
+                columns.append(
+                    X[name].replace_strict(codes, default=None, return_dtype=pl.Float64).to_numpy()
+                )
+            else:
+                columns.append(X[name].cast(pl.Float64).to_numpy())
+        return np.column_stack(columns).astype(np.float64) if columns else np.empty((X.height, 0))
+
+    def _dataset(self, matrix: FloatArray, y: NDArray[Any], names: Sequence[str]) -> lgb.Dataset:
+        categorical = [i for i, n in enumerate(names) if n in CATEGORICAL]
+        return lgb.Dataset(
+            matrix,
+            label=np.asarray(y, dtype=np.float64),
+            feature_name=list(names),
+            categorical_feature=categorical,
+            params={"verbose": -1, "seed": self.random_state},
+            free_raw_data=True,
+        )
+
+    def _train(self, matrix: FloatArray, y: NDArray[Any], names: Sequence[str]) -> lgb.Booster:
+        return lgb.train(
+            self._lgb_params(), self._dataset(matrix, y, names), num_boost_round=self.n_estimators
+        )
+
+    # -- scikit-learn API -----------------------------------------------------------------------------
+
+    def fit(self, X: pl.DataFrame, y: Sequence[bool] | NDArray[Any]) -> UnicornModel:
+        """Learn ``feature_names_``, ``categories_``, ``booster_`` and ``calibration_`` (a, b) from the
+        features ``X`` (columns of FEATURES; ``company_id`` is ignored) and boolean labels ``y``."""
+        labels = np.asarray(y, dtype=bool)
+        names = [n for n in FEATURES if n in X.columns]
+        vocab: dict[str, list[str]] = {}
+        for name in names:
+            if name in CATEGORICAL:
+                counts = X[name].drop_nulls().value_counts()
+                keep = counts.filter(pl.col("count") >= self.min_category_count)[name].to_list()
+                vocab[name] = sorted(str(v) for v in keep)
+        matrix = self._matrix(X, names, vocab)
+        oof = np.zeros(X.height)
+        folds = min(self.calibration_folds, int(labels.sum()), int((~labels).sum()))
+        if folds >= 2:
+            splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+            for train, test in splitter.split(matrix, labels):
+                booster = self._train(matrix[train], labels[train], names)
+                oof[test] = booster.predict(matrix[test], raw_score=True)
+            self.calibration_ = fit_platt(oof, labels)
+        else:
+            self.calibration_ = (1.0, 0.0)
+        self.booster_ = self._train(matrix, labels, names)
+        self.feature_names_ = names
+        self.categories_ = vocab
+        self.n_features_in_ = len(names)
+        self.classes_ = np.array([False, True])
+        return self
+
+    def decision_function(self, X: pl.DataFrame) -> FloatArray:
+        """The booster's raw margin (log-odds before calibration)."""
+        matrix = self._matrix(X, self.feature_names_, self.categories_)
+        out: FloatArray = np.asarray(self.booster_.predict(matrix, raw_score=True), dtype=np.float64)
+        return out
+
+    def predict_proba(self, X: pl.DataFrame) -> FloatArray:
+        """Calibrated probabilities, columns (not a unicorn, unicorn within the horizon)."""
+        a, b = self.calibration_
+        p = _sigmoid(a * self.decision_function(X) + b)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: pl.DataFrame) -> NDArray[np.bool_]:
+        return self.predict_proba(X)[:, 1] >= 0.5
+
+    def contributions(self, X: pl.DataFrame) -> FloatArray:
+        """Per-feature contributions to the margin (SHAP values of the trees); last column is the bias."""
+        matrix = self._matrix(X, self.feature_names_, self.categories_)
+        out: FloatArray = np.asarray(self.booster_.predict(matrix, pred_contrib=True), dtype=np.float64)
+        return out
+
+    def reasons(self, X: pl.DataFrame, *, top: int = 3, lang: str = "zh") -> list[str]:
+        """For each row, a short sentence list of the features that raise its score most."""
+        contrib = self.contributions(X)[:, : len(self.feature_names_)]
+        rows = X.select(self.feature_names_).to_dicts()
+        out = []
+        for i, row in enumerate(rows):
+            order = np.argsort(-contrib[i], kind="stable")
+            phrases: list[str] = []
+            groups: set[str] = set()
+            for j in order:
+                if contrib[i, j] <= 0 or len(phrases) >= top:
+                    break
+                name = self.feature_names_[j]
+                group = _GROUP.get(name, name)
+                if group in groups:
+                    continue
+                phrase = describe(group, row, lang)
+                if phrase:
+                    groups.add(group)
+                    phrases.append(phrase)
+            if not phrases:
+                phrases.append("无突出信号" if lang == "zh" else "no strong signal")
+            out.append(("；" if lang == "zh" else "; ").join(phrases))
+        return out
+
+
+# -- reasons ------------------------------------------------------------------------------------------
+
+_GROUP: dict[str, str] = {
+    "total_raised_usd": "total",
+    "funding_velocity_usd": "velocity",
+    "max_round_usd": "max_round",
+    "raised_1y_usd": "recent",
+    "raised_2y_usd": "recent",
+    "raised_3y_usd": "recent3",
+    "rounds_2y": "recent",
+    "latest_round_usd": "latest",
+    "latest_round_vs_stage_median": "latest",
+    "round_growth": "growth",
+    "mean_log_round_growth": "growth",
+    "highest_stage": "stage",
+    "latest_stage": "stage",
+    "years_per_stage": "stage_speed",
+    "months_since_latest_round": "recency",
+    "months_since_first_round": "history",
+    "mean_months_between_rounds": "cadence",
+    "age_years": "age",
+    "founded_known": "age",
+    "latest_valuation_usd": "valuation",
+    "valuation_step_up": "valuation",
+    "n_investors": "investors",
+    "n_rounds": "rounds",
+    "category": "category",
+    "state": "location",
+    "metro": "location",
+}
+
+
+def money(usd: float | None, lang: str = "zh") -> str:
+    """``120000000`` → "1.2 亿美元" (zh) or "US$120M" (en)."""
+    if usd is None or (isinstance(usd, float) and math.isnan(usd)):
+        return "金额未披露" if lang == "zh" else "undisclosed"
+    if lang == "zh":
+        if usd >= 1e8:
+            return f"{usd / 1e8:.1f} 亿美元"
+        if usd >= 1e4:
+            return f"{usd / 1e4:.0f} 万美元"
+        return f"{usd:.0f} 美元"
+    if usd >= 1e9:
+        return f"US${usd / 1e9:.1f}B"
+    if usd >= 1e6:
+        return f"US${usd / 1e6:.1f}M"
+    return f"US${usd / 1e3:.0f}K"
+
+
+def _num(row: Mapping[str, Any], name: str) -> float | None:
+    value = row.get(name)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
+def describe(group: str, row: Mapping[str, Any], lang: str = "zh") -> str | None:
+    """One short sentence about a feature group for a company's feature ``row``; None when it has no data."""
+    zh = lang == "zh"
+    v = {name: _num(row, name) for name in FEATURES if name not in CATEGORICAL}
+    if group == "recent":
+        n = int(v["rounds_2y"] or 0)
+        if n == 0:
+            return "近两年无新融资" if zh else "no round in the last two years"
+        raised = money(v["raised_2y_usd"], lang)
+        return f"近两年融资 {n} 轮，共 {raised}" if zh else f"{n} rounds in the last two years, {raised}"
+    if group == "recent3" and v["raised_3y_usd"] is not None:
+        raised = money(v["raised_3y_usd"], lang)
+        return f"近三年融资 {raised}" if zh else f"{raised} raised in the last three years"
+    if group == "total" and v["total_raised_usd"] is not None:
+        total = money(v["total_raised_usd"], lang)
+        n = int(v["n_rounds"] or 0)
+        return f"累计融资 {n} 轮，共 {total}" if zh else f"{n} rounds, {total} in total"
+    if group == "velocity" and v["funding_velocity_usd"] is not None:
+        rate = money(v["funding_velocity_usd"], lang)
+        return f"年均融资 {rate}" if zh else f"{rate} raised per year"
+    if group == "max_round" and v["max_round_usd"] is not None:
+        size = money(v["max_round_usd"], lang)
+        return f"单轮最高 {size}" if zh else f"largest round {size}"
+    if group == "latest" and v["latest_round_usd"] is not None:
+        size = money(v["latest_round_usd"], lang)
+        ratio = v["latest_round_vs_stage_median"]
+        if ratio is not None and ratio >= 1.5:
+            return (
+                f"最近一轮 {size}，为同类轮次中位数的 {ratio:.1f} 倍"
+                if zh
+                else (f"latest round {size}, {ratio:.1f}× the median of its type")
+            )
+        return f"最近一轮 {size}" if zh else f"latest round {size}"
+    if group == "growth" and v["round_growth"] is not None:
+        g = v["round_growth"]
+        return f"最近一轮规模为上一轮的 {g:.1f} 倍" if zh else f"latest round {g:.1f}× the previous one"
+    if group == "stage" and v["highest_stage"] is not None:
+        zh_name, en_name = STAGE_NAMES.get(int(v["highest_stage"]), ("?", "?"))
+        return f"已进入{zh_name}" if zh else f"reached {en_name}"
+    if group == "stage_speed" and v["years_per_stage"] is not None and v["highest_stage"] is not None:
+        zh_name, en_name = STAGE_NAMES.get(int(v["highest_stage"]), ("?", "?"))
+        age = v["age_years"] or 0.0
+        return (
+            f"成立 {age:.1f} 年即达{zh_name}" if zh else f"reached {en_name} {age:.1f} years after founding"
+        )
+    if group == "recency" and v["months_since_latest_round"] is not None:
+        m = v["months_since_latest_round"]
+        return f"距最近一轮 {m:.0f} 个月" if zh else f"latest round {m:.0f} months ago"
+    if group == "history" and v["months_since_first_round"] is not None:
+        y = v["months_since_first_round"] / 12
+        return f"首轮融资至今 {y:.1f} 年" if zh else f"first round {y:.1f} years ago"
+    if group == "cadence" and v["mean_months_between_rounds"] is not None:
+        m = v["mean_months_between_rounds"]
+        return f"平均每 {m:.0f} 个月融资一轮" if zh else f"a round every {m:.0f} months"
+    if group == "age" and v["age_years"] is not None:
+        a = v["age_years"]
+        return f"成立 {a:.1f} 年" if zh else f"founded {a:.1f} years ago"
+    if group == "valuation" and v["latest_valuation_usd"] is not None:
+        val = money(v["latest_valuation_usd"], lang)
+        step = v["valuation_step_up"]
+        if step is not None:
+            return (
+                f"最新估值 {val}，较上次提升 {step:.1f} 倍" if zh else f"valued {val}, {step:.1f}× the last"
+            )
+        return f"最新估值 {val}" if zh else f"valued {val}"
+    if group == "investors" and v["n_investors"]:
+        n = int(v["n_investors"] or 0)
+        return f"投资方 {n} 家" if zh else f"{n} investors"
+    if group == "rounds":
+        n = int(v["n_rounds"] or 0)
+        return f"累计融资 {n} 轮" if zh else f"{n} rounds so far"
+    if group == "category" and row.get("category"):
+        return f"所属领域：{row['category']}" if zh else f"sector: {row['category']}"
+    if group == "location":
+        place = row.get("metro") or row.get("state")
+        if place:
+            return f"所在地：{place}" if zh else f"located in {place}"
+    return None
+
+
+# -- file format ----------------------------------------------------------------------------------------
+
+
+def library_versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "lightgbm": lgb.__version__,
+        "scikit-learn": sklearn.__version__,
+        "polars": pl.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def model_to_dict(model: UnicornModel, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON-ready content of a model file."""
+    a, b = model.calibration_
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "params": model.get_params(),
+        "feature_names": list(model.feature_names_),
+        "categories": {k: list(v) for k, v in model.categories_.items()},
+        "calibration": {"method": "platt", "a": a, "b": b},
+        "metadata": dict(metadata),
+        "lightgbm_model": model.booster_.model_to_string(),
+    }
+
+
+def save_model(model: UnicornModel, path: Path, metadata: Mapping[str, Any]) -> None:
+    """Write ``model`` and ``metadata`` to ``path`` as JSON (stable key order, so rebuilds diff cleanly)."""
+    text = json.dumps(model_to_dict(model, metadata), ensure_ascii=False, indent=1, sort_keys=True)
+    Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+def load_model(path: Path) -> tuple[UnicornModel, dict[str, Any]]:
+    """Read a model file written by :func:`save_model`: the fitted model and its metadata.
+
+    Raises :class:`DiscoveryError` when the file is missing or unreadable, or when its feature set is not
+    the code's :data:`FEATURES` (a model from another feature set must be retrained, not guessed at)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DiscoveryError("model.missing", path=str(path))
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+        if content.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} file")
+        names = list(content["feature_names"])
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise DiscoveryError("model.bad_file", path=str(path), detail=str(error)) from error
+    expected = list(FEATURES)
+    if names != expected:
+        missing = [n for n in expected if n not in names]
+        extra = [n for n in names if n not in expected]
+        raise DiscoveryError(
+            "model.feature_mismatch",
+            missing=", ".join(missing) or "-",
+            extra=", ".join(extra) or ("-" if missing else "(order)"),
+        )
+    try:
+        model = UnicornModel(**content["params"])
+        model.booster_ = lgb.Booster(model_str=content["lightgbm_model"])
+        calibration = content["calibration"]
+        model.calibration_ = (float(calibration["a"]), float(calibration["b"]))
+    except (lgb.basic.LightGBMError, KeyError, TypeError) as error:
+        raise DiscoveryError("model.bad_file", path=str(path), detail=str(error)) from error
+    model.feature_names_ = names
+    model.categories_ = {k: list(v) for k, v in content["categories"].items()}
+    model.n_features_in_ = len(names)
+    model.classes_ = np.array([False, True])
+    return model, dict(content["metadata"])
+
+
+# -- train and rank (the operations the CLI and build call) --------------------------------------------
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "models" / "default.json"
+"""The model shipped in the package, rebuilt by ``python -m qilin.discovery.build``."""
+
+
+def first_round(package: Any) -> dt.date | None:
+    """The date of the package's first round; None without rounds."""
+    first = package.rounds["announced_on"].min()
+    return first if isinstance(first, dt.date) else None
+
+
+def check_as_of(package: Any, as_of: Any) -> None:
+    """Refuse an as-of date before the package's first round: there would be nothing to learn from."""
+    first = first_round(package)
+    if first is None or as_of < first:
+        raise DiscoveryError(
+            "date.before_rounds", as_of=as_of.isoformat(), first=first.isoformat() if first else "-"
+        )
+
+
+def train(
+    package: Any,
+    *,
+    as_of: Any,
+    horizon_years: int,
+    params: Mapping[str, Any] | None = None,
+) -> tuple[UnicornModel, dict[str, Any]]:
+    """Fit a model on the companies eligible on ``as_of``, labelled "joined the unicorn list within
+    ``horizon_years`` after ``as_of``"; return it with the metadata its file records."""
+    from qilin.discovery.backtest import training_frame
+
+    check_as_of(package, as_of)
+    if horizon_years <= 0:
+        raise DiscoveryError("horizon.invalid", value=horizon_years)
+    frame = training_frame(package, as_of, horizon_years)
+    y = frame["label"].to_numpy().astype(bool)
+    if y.sum() < 2:
+        raise DiscoveryError("data.no_positives", as_of=as_of.isoformat(), horizon=horizon_years)
+    model = UnicornModel(**dict(params or {})).fit(frame, y)
+    metadata = {
+        "training_as_of": as_of.isoformat(),
+        "horizon_years": horizon_years,
+        "feature_names": list(model.feature_names_),
+        "data_fingerprint": package.fingerprint,
+        "library_versions": library_versions(),
+        "n_train": frame.height,
+        "n_positives": int(y.sum()),
+    }
+    return model, metadata
+
+
+def rank(package: Any, *, as_of: Any, model: UnicornModel, lang: str = "zh", top: int = 3) -> pl.DataFrame:
+    """``company_id, score, rank, reasons`` for every company operating and not yet a unicorn on ``as_of``,
+    from records dated on or before ``as_of`` only; rank 1 is the most likely future unicorn."""
+    from qilin.discovery.features import build_features, eligibility
+
+    check_as_of(package, as_of)
+    eligible = eligibility(package, as_of).filter(pl.col("eligible")).select("company_id")
+    frame = build_features(package, as_of).join(eligible, on="company_id", how="semi")
+    if frame.is_empty():
+        raise DiscoveryError("data.no_eligible", as_of=as_of.isoformat())
+    scores = model.predict_proba(frame)[:, 1]
+    ranked = (
+        frame.with_columns(
+            pl.Series("score", scores, dtype=pl.Float64),
+            pl.Series("reasons", model.reasons(frame, top=top, lang=lang), dtype=pl.String),
+        )
+        .sort(["score", "company_id"], descending=[True, False])
+        .with_row_index("rank", offset=1)
+    )
+    return ranked.select("company_id", pl.col("score").round(8), pl.col("rank").cast(pl.Int64), "reasons")

@@ -1,0 +1,119 @@
+"""The discovery model: scikit-learn conventions, reproducible, round-trips through its JSON file (no pickle),
+refuses a file from another feature set, ranks companies it never saw (a Chinese package)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from qilin.discovery.backtest import training_frame
+from qilin.discovery.data import DataPackage, DiscoveryError, read_package
+from qilin.discovery.model import (
+    DEFAULT_MODEL_PATH,
+    UnicornModel,
+    load_model,
+    money,
+    rank,
+    save_model,
+    train,
+)
+from test_discovery_fixtures import write_chinese_package, write_subset
+
+AS_OF = dt.date(2012, 10, 1)
+FAST = {"n_estimators": 30, "calibration_folds": 2}
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> DataPackage:
+    return read_package(write_subset(tmp_path_factory.mktemp("subset"), others=600))
+
+
+@pytest.fixture(scope="module")
+def trained(package: DataPackage) -> tuple[UnicornModel, dict[str, object]]:
+    return train(package, as_of=AS_OF, horizon_years=12, params=FAST)
+
+
+def test_sklearn_conventions(package: DataPackage) -> None:
+    model = UnicornModel(n_estimators=10, random_state=3)
+    assert clone(model).get_params() == model.get_params()
+    assert not [k for k in vars(model) if k.endswith("_")]
+    frame = training_frame(package, AS_OF, 12)
+    model.fit(frame, frame["label"].to_numpy())
+    assert model.n_features_in_ == len(model.feature_names_)
+
+
+def test_reproducible(package: DataPackage) -> None:
+    frame = training_frame(package, AS_OF, 12)
+    y = frame["label"].to_numpy()
+    a = UnicornModel(**FAST).fit(frame, y).predict_proba(frame)
+    b = UnicornModel(**FAST).fit(frame, y).predict_proba(frame)
+    np.testing.assert_array_equal(a, b)
+    assert ((a >= 0) & (a <= 1)).all()
+
+
+def test_round_trip(
+    tmp_path: Path, package: DataPackage, trained: tuple[UnicornModel, dict[str, object]]
+) -> None:
+    model, metadata = trained
+    path = tmp_path / "model.json"
+    save_model(model, path, metadata)
+    content = json.loads(path.read_text(encoding="utf-8"))
+    assert {"lightgbm_model", "calibration", "metadata", "feature_names"} <= set(content)
+    assert content["metadata"]["data_fingerprint"] == package.fingerprint
+    assert set(content["metadata"]["library_versions"]) >= {"lightgbm", "scikit-learn"}
+    loaded, loaded_meta = load_model(path)
+    frame = training_frame(package, AS_OF, 12)
+    np.testing.assert_allclose(loaded.predict_proba(frame), model.predict_proba(frame), rtol=1e-12)
+    assert loaded.reasons(frame[:5]) == model.reasons(frame[:5])
+    assert loaded_meta == json.loads(json.dumps(metadata))
+
+
+def test_refuses_other_feature_set(tmp_path: Path, trained: tuple[UnicornModel, dict[str, object]]) -> None:
+    model, metadata = trained
+    path = tmp_path / "model.json"
+    save_model(model, path, metadata)
+    content = json.loads(path.read_text(encoding="utf-8"))
+    content["feature_names"] = [*content["feature_names"][:-1], "employees"]
+    path.write_text(json.dumps(content), encoding="utf-8")
+    with pytest.raises(DiscoveryError) as error:
+        load_model(path)
+    assert error.value.key == "model.feature_mismatch"
+    assert "employees" in str(error.value) and "metro" in str(error.value)
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(DiscoveryError, match="cannot read"):
+        load_model(path)
+
+
+def test_reasons_are_sentences(package: DataPackage, trained: tuple[UnicornModel, dict[str, object]]) -> None:
+    model, _ = trained
+    ranking = rank(package, as_of=AS_OF, model=model)
+    assert ranking["rank"].to_list() == list(range(1, ranking.height + 1))
+    assert ranking["score"].is_sorted(descending=True)
+    top = ranking["reasons"][0]
+    assert top and ("；" in top or "融资" in top)
+    english = rank(package, as_of=AS_OF, model=model, lang="en")["reasons"][0]
+    assert english.isascii() or "×" in english
+    assert money(1.2e8) == "1.2 亿美元" and money(3.5e7, "en") == "US$35.0M"
+
+
+def test_rank_unseen_chinese_package(tmp_path: Path, trained: tuple[UnicornModel, dict[str, object]]) -> None:
+    model, _ = trained
+    package = read_package(write_chinese_package(tmp_path / "zj"))
+    ranking = rank(package, as_of=dt.date(2022, 12, 31), model=model)
+    assert ranking.columns == ["company_id", "score", "rank", "reasons"]
+    assert set(ranking["company_id"]) == {"zj-001", "zj-002", "zj-003", "zj-004", "zj-005"}
+    early = rank(package, as_of=dt.date(2018, 1, 1), model=model)
+    assert set(early["company_id"]) == {"zj-001", "zj-002"}  # founded by then; zj-003 in 2018-11
+
+
+def test_shipped_model_loads() -> None:
+    model, metadata = load_model(DEFAULT_MODEL_PATH)
+    assert metadata["training_as_of"] == "2013-10-01"
+    assert metadata["horizon_years"] == 12
+    assert "backtest" in metadata
+    assert len(model.feature_names_) == model.n_features_in_ > 20
