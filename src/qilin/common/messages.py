@@ -404,6 +404,30 @@ CATALOG: dict[str, dict[str, str]] = {
     "leads.none": {"zh": "没有符合条件的线索", "en": "no matching leads"},
     "leads.no_recommenders": {"zh": "尚无推荐单位", "en": "no recommenders yet"},
     "leads.filter_unknown": {"zh": "未知的{what}：{value}", "en": "unknown {what}: {value}"},
+    # discovery on the registry (企业库上的 AI 发现)
+    "discover.source_required": {
+        "zh": "请指定数据来源：--data 数据包文件夹 或 --db 企业库（二者选一）",
+        "en": "give the data source: --data FOLDER or --db (the registry), exactly one",
+    },
+    "discover.source_both": {
+        "zh": "--data 与 --db 不能同时使用，请只选一个数据来源",
+        "en": "--data and --db cannot be used together: choose one data source",
+    },
+    "discover.run_exists": {
+        "zh": (
+            "截止日期 {as_of} 已用模型 {model_version} 运行过（运行 {run_id}，{created_at}）；"
+            "运行记录不可覆盖"
+        ),
+        "en": (
+            "a run for {as_of} with model {model_version} already exists (run {run_id}, {created_at}); "
+            "runs are history and are not replaced"
+        ),
+    },
+    "discover.run_done": {
+        "zh": "运行 {run_id}：截止 {as_of}，模型 {model_version}，已为 {count} 家企业评分",
+        "en": "run {run_id}: as of {as_of}, model {model_version}, {count} enterprises scored",
+    },
+    "discover.no_runs": {"zh": "尚无发现运行记录", "en": "no discovery runs yet"},
 }
 
 

@@ -37,6 +37,8 @@ from qilin.discovery.model import (
     save_model,
     train,
 )
+from qilin.discovery.registry_data import package_from_db
+from qilin.discovery.runs import RunError, list_runs, run_discovery
 from qilin.discovery.signals_cli import signals_command
 
 app = typer.Typer(
@@ -49,6 +51,13 @@ errors = Console(stderr=True, soft_wrap=True)
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 DataOption = Annotated[Path, typer.Option("--data", help="数据包文件夹 / data package folder")]
+SourceDataOption = Annotated[
+    Path | None, typer.Option("--data", help="数据包文件夹（或用 --db）/ data package folder (or --db)")
+]
+DbOption = Annotated[
+    bool,
+    typer.Option("--db", help="从企业库读取（或用 --data）/ read the registry database (or --data)"),
+]
 AsOfOption = Annotated[str, typer.Option("--as-of", help="截止日期 YYYY-MM-DD / as-of date")]
 HorizonOption = Annotated[int, typer.Option("--horizon-years", help="预测期限（年）/ horizon in years")]
 
@@ -73,19 +82,34 @@ def _read(data: Path) -> DataPackage:
         return read_package(data)
 
 
+def _source(data: Path | None, db: bool) -> DataPackage:
+    """The data package from ``--data`` or from the registry (``--db``): exactly one of them."""
+    if data is not None and db:
+        raise RunError("discover.source_both")
+    if data is None and not db:
+        raise RunError("discover.source_required")
+    if data is not None:
+        return _read(data)
+    from qilin.db import session_scope
+
+    with errors.status("读取企业库 / reading the registry …"), session_scope() as session:
+        return package_from_db(session)
+
+
 @app.command("train")
 def train_command(
-    data: DataOption,
     as_of: AsOfOption,
     horizon_years: HorizonOption,
     out: Annotated[Path, typer.Option("--out", help="模型文件 (JSON) / model file")],
     n_estimators: Annotated[int, typer.Option(help="树的数量 / number of trees")] = 150,
     seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 0,
+    data: SourceDataOption = None,
+    db: DbOption = False,
 ) -> None:
     """训练发现模型 / Train the discovery model on records dated on or before the as-of date."""
     try:
         day = parse_date(as_of)
-        package = _read(data)
+        package = _source(data, db)
         with errors.status("训练模型 / training …"):
             model, metadata = train(
                 package,
@@ -104,7 +128,6 @@ def train_command(
 
 @app.command("rank")
 def rank_command(
-    data: DataOption,
     as_of: AsOfOption,
     out: Annotated[Path, typer.Option("--out", help="排序结果 CSV / ranking CSV")],
     model_path: Annotated[
@@ -112,12 +135,14 @@ def rank_command(
     ] = None,
     lang: Annotated[str, typer.Option(help="理由语言 zh|en / language of reasons")] = "zh",
     top: Annotated[int, typer.Option(help="每家企业理由条数 / reasons per company")] = 3,
+    data: SourceDataOption = None,
+    db: DbOption = False,
 ) -> None:
     """按成为独角兽的可能性排序 / Rank operating, not-yet-unicorn companies with reasons."""
     try:
         day = parse_date(as_of)
         model, _ = load_model(model_path or DEFAULT_MODEL_PATH)
-        package = _read(data)
+        package = _source(data, db)
         with errors.status("排序 / ranking …"):
             ranking = rank(package, as_of=day, model=model, lang=lang, top=top)
     except DiscoveryError as error:
@@ -191,7 +216,6 @@ def _rows(reports: list[BacktestReport]) -> pl.DataFrame:
 
 @app.command("backtest")
 def backtest_command(
-    data: DataOption,
     as_of: AsOfOption,
     horizon_years: HorizonOption,
     folds: Annotated[int, typer.Option(help="交叉验证折数 / CV folds")] = 5,
@@ -206,6 +230,8 @@ def backtest_command(
     n_estimators: Annotated[int, typer.Option(help="树的数量 / number of trees")] = 150,
     n_boot: Annotated[int, typer.Option(help="自助法次数 / bootstrap resamples")] = 200,
     seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 0,
+    data: SourceDataOption = None,
+    db: DbOption = False,
 ) -> None:
     """回测：模型与基线对比（含 90% 区间）/ Back-test the model beside baselines, with 90% intervals."""
     if output_format not in ("table", "csv", "json"):
@@ -215,7 +241,7 @@ def backtest_command(
         day = parse_date(as_of)
         if horizon_years <= 0:
             raise DiscoveryError("horizon.invalid", value=horizon_years)
-        package = _read(data)
+        package = _source(data, db)
         check_as_of(package, day)
         params = {"n_estimators": n_estimators}
         with RichProgress(errors) as progress:
@@ -247,6 +273,60 @@ def backtest_command(
     else:
         for report in reports:
             console.print(_table(report))
+
+
+@app.command("run")
+def run_command(
+    as_of: AsOfOption,
+    model_path: Annotated[
+        Path | None, typer.Option("--model", help="模型文件（默认随包模型）/ model file (default: shipped)")
+    ] = None,
+    top: Annotated[int, typer.Option(help="每家企业理由条数 / reasons per company")] = 3,
+) -> None:
+    """为企业库评分并保存运行记录 / Score the registry on the as-of date and keep the run as history."""
+    from qilin.common.messages import both
+    from qilin.db import session_scope
+
+    try:
+        day = parse_date(as_of)
+        with errors.status("评分 / scoring the registry …"), session_scope() as session:
+            run = run_discovery(session, as_of=day, model_path=model_path, top=top)
+            run_id, version, count = run.id, run.model_version, run.enterprises
+    except DiscoveryError as error:
+        raise _fail(error) from None
+    console.print(
+        both("discover.run_done", run_id=run_id, as_of=day.isoformat(), model_version=version, count=count)
+    )
+
+
+@app.command("runs")
+def runs_command() -> None:
+    """列出发现运行记录 / List the discovery runs, latest first."""
+    from qilin.common.messages import both
+    from qilin.db import session_scope
+
+    with session_scope() as session:
+        runs = list_runs(session)
+        rows = [
+            (str(r.id), r.as_of.isoformat(), r.model_version, r.created_at.isoformat(timespec="seconds"),
+             str(r.enterprises))
+            for r in runs
+        ]  # fmt: skip
+    if not rows:
+        console.print(both("discover.no_runs"))
+        return
+    table = Table(title="发现运行记录 / discovery runs")
+    for header in (
+        "id",
+        "截止日期 / as of",
+        "模型版本 / model version",
+        "运行时间 / run at (UTC)",
+        "企业数 / enterprises",
+    ):
+        table.add_column(header, no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
 
 
 app.command("signals")(signals_command)
