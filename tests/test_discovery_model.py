@@ -117,3 +117,32 @@ def test_shipped_model_loads() -> None:
     assert metadata["horizon_years"] == 12
     assert "backtest" in metadata
     assert len(model.feature_names_) == model.n_features_in_ > 20
+
+
+def test_percentile_mid_rank() -> None:
+    from qilin.discovery.model import _distribution, _percentile
+
+    reference = _distribution(np.array([0.0, 0.0, 0.0, 1.0, 2.0, 2.0, 5.0, 9.0]))
+    assert reference == ([0.0, 1.0, 2.0, 5.0, 9.0], [3, 4, 6, 7, 8])
+    got = _percentile(reference, np.array([-1.0, 0.0, 1.0, 1.5, 2.0, 9.0, 10.0]))
+    np.testing.assert_allclose(got, [0.0, 1.5 / 8, 3.5 / 8, 4 / 8, 5 / 8, 7.5 / 8, 1.0])
+
+
+def test_blend_with_raised_2y(package: DataPackage) -> None:
+    frame = training_frame(package, AS_OF, 12)
+    y = frame["label"].to_numpy()
+    blended = UnicornModel(**FAST).fit(frame, y)
+    alone = UnicornModel(**FAST, baseline_weight=0.0).fit(frame, y)
+    assert set(blended.references_) == {"margin", "baseline"} and alone.references_ == {}
+    # weight 0: the score is the booster's margin; the trees themselves do not depend on the weight
+    np.testing.assert_array_equal(alone.decision_function(frame), alone.margin(frame))
+    np.testing.assert_array_equal(blended.margin(frame), alone.margin(frame))
+    # a row's score depends on that row only (percentiles are taken in the training distribution)
+    np.testing.assert_array_equal(blended.predict_proba(frame[:7]), blended.predict_proba(frame)[:7])
+    # the calibration keeps the order of the blend; at equal margin, more raised in 2 years scores higher
+    score, proba = blended.decision_function(frame), blended.predict_proba(frame)[:, 1]
+    order = np.argsort(score, kind="stable")
+    assert (np.diff(proba[order]) >= 0).all()
+    richer = frame.with_columns((frame["raised_2y_usd"].fill_null(0.0) * 10 + 1e6).alias("raised_2y_usd"))
+    margin = blended.margin(frame)
+    assert (blended._score(margin, richer, blended.references_) > score).all()

@@ -1,8 +1,11 @@
 """The unicorn-discovery model (独角兽发现模型): calibrated LightGBM with reasons from tree contributions.
 
 :class:`UnicornModel` follows scikit-learn's conventions: the constructor only stores parameters, ``fit``
-learns attributes ending in ``_``. Scores are probabilities: the booster's margin mapped through a Platt
-(sigmoid) calibration fitted on out-of-fold margins of the training set. Reasons (理由) are the features
+learns attributes ending in ``_``. Scores are probabilities. The ranking score blends two percentiles
+within the training set: that of the booster's margin and that of the amount raised in the last two years
+(the strongest simple baseline), ``baseline_weight`` (0.5) of the latter; the blend goes through a Platt
+(sigmoid) calibration fitted on out-of-fold blends of the training set. With ``baseline_weight=0`` the score
+is the booster's margin alone. Reasons (理由) are the features
 whose tree contributions (``pred_contrib=True``) push a company's score up most, rendered as short Chinese
 (or English) sentences. A model is saved as JSON (no pickle): the LightGBM model string, the calibration,
 the categorical vocabularies and metadata.
@@ -43,7 +46,10 @@ from qilin.discovery.features import CATEGORICAL, FEATURES, STAGE_NAMES
 __all__ = ["FORMAT", "UnicornModel", "fit_platt", "load_model", "save_model"]
 
 FORMAT = "qilin-discovery-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+BLEND_FEATURE = "raised_2y_usd"
+"""The feature whose training percentile is blended with the booster's (the raised_2y baseline)."""
 
 FloatArray = NDArray[np.float64]
 
@@ -73,12 +79,38 @@ def fit_platt(scores: FloatArray, y: NDArray[Any]) -> tuple[float, float]:
     return float(result.x[0]), float(result.x[1])
 
 
+def _baseline_values(X: pl.DataFrame) -> FloatArray:
+    """The blend's baseline feature, unknown amounts counted as 0."""
+    if BLEND_FEATURE not in X.columns:
+        return np.zeros(X.height)
+    out: FloatArray = X[BLEND_FEATURE].cast(pl.Float64).fill_null(0.0).fill_nan(0.0).clip(0.0).to_numpy()
+    return out
+
+
+def _distribution(values: FloatArray) -> tuple[list[float], list[int]]:
+    """``values`` as (sorted distinct values, cumulative counts)."""
+    distinct, counts = np.unique(values, return_counts=True)
+    return [float(v) for v in distinct], [int(c) for c in np.cumsum(counts)]
+
+
+def _percentile(reference: tuple[Sequence[float], Sequence[int]], x: FloatArray) -> FloatArray:
+    """Mid-rank percentile of ``x`` in a distribution from :func:`_distribution` (ties count half)."""
+    distinct = np.asarray(reference[0], dtype=np.float64)
+    cumulative = np.concatenate([[0], np.asarray(reference[1], dtype=np.float64)])
+    below = cumulative[np.searchsorted(distinct, x, side="left")]
+    at_most = cumulative[np.searchsorted(distinct, x, side="right")]
+    out: FloatArray = (below + at_most) / (2.0 * cumulative[-1])
+    return out
+
+
 class UnicornModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Gradient-boosted trees (LightGBM) on :data:`~qilin.discovery.features.FEATURES`, Platt-calibrated.
 
     Parameters are LightGBM's (``num_leaves``, ``min_child_samples``…); ``scale_pos_weight`` weights the
-    rare positives; ``calibration_folds`` is the number of folds whose out-of-fold margins fit the
-    calibration; ``random_state`` seeds everything (results are reproducible on the same machine).
+    rare positives; ``calibration_folds`` is the number of folds whose out-of-fold scores fit the
+    calibration; ``baseline_weight`` is the weight of the raised-in-the-last-two-years percentile in the
+    blended score (0 = the booster alone); ``random_state`` seeds everything (results are reproducible
+    on the same machine).
     """
 
     def __init__(
@@ -94,6 +126,7 @@ class UnicornModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         scale_pos_weight: float = 1.0,
         min_category_count: int = 20,
         calibration_folds: int = 3,
+        baseline_weight: float = 0.5,
         random_state: int = 0,
         n_jobs: int = 2,
     ) -> None:
@@ -107,6 +140,7 @@ class UnicornModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.scale_pos_weight = scale_pos_weight
         self.min_category_count = min_category_count
         self.calibration_folds = calibration_folds
+        self.baseline_weight = baseline_weight
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -162,6 +196,34 @@ class UnicornModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             self._lgb_params(), self._dataset(matrix, y, names), num_boost_round=self.n_estimators
         )
 
+    # -- blend with the raised_2y baseline ------------------------------------------------------------
+
+    def _fit_references(
+        self, booster: lgb.Booster, matrix: FloatArray, X: pl.DataFrame
+    ) -> dict[str, tuple[list[float], list[int]]]:
+        """The training distributions the blend's percentiles are taken in: the booster's margin (rounded
+        to 1e-6 so the file stays small and round-trips exactly) and the baseline feature."""
+        raw = np.asarray(booster.predict(matrix, raw_score=True), dtype=np.float64)
+        margin: FloatArray = np.round(raw, 6)
+        return {"margin": _distribution(margin), "baseline": _distribution(_baseline_values(X))}
+
+    def _score(
+        self,
+        margin: FloatArray,
+        X: pl.DataFrame,
+        references: Mapping[str, tuple[Sequence[float], Sequence[int]]],
+    ) -> FloatArray:
+        """The pre-calibration score: the margin, or the logit of the percentile blend."""
+        w = float(self.baseline_weight)
+        if w <= 0.0 or not references:
+            return margin
+        blend = (1.0 - w) * _percentile(references["margin"], np.round(margin, 6)) + w * _percentile(
+            references["baseline"], _baseline_values(X)
+        )
+        p = np.clip(blend, 1e-6, 1.0 - 1e-6)
+        out: FloatArray = np.log(p / (1.0 - p))
+        return out
+
     # -- scikit-learn API -----------------------------------------------------------------------------
 
     def fit(self, X: pl.DataFrame, y: Sequence[bool] | NDArray[Any]) -> UnicornModel:
@@ -176,28 +238,37 @@ class UnicornModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 keep = counts.filter(pl.col("count") >= self.min_category_count)[name].to_list()
                 vocab[name] = sorted(str(v) for v in keep)
         matrix = self._matrix(X, names, vocab)
+        blended = self.baseline_weight > 0.0
         oof = np.zeros(X.height)
         folds = min(self.calibration_folds, int(labels.sum()), int((~labels).sum()))
         if folds >= 2:
             splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
             for train, test in splitter.split(matrix, labels):
                 booster = self._train(matrix[train], labels[train], names)
-                oof[test] = booster.predict(matrix[test], raw_score=True)
+                margin = np.asarray(booster.predict(matrix[test], raw_score=True), dtype=np.float64)
+                refs = self._fit_references(booster, matrix[train], X[train]) if blended else {}
+                oof[test] = self._score(margin, X[test], refs)
             self.calibration_ = fit_platt(oof, labels)
         else:
             self.calibration_ = (1.0, 0.0)
         self.booster_ = self._train(matrix, labels, names)
+        self.references_ = self._fit_references(self.booster_, matrix, X) if blended else {}
         self.feature_names_ = names
         self.categories_ = vocab
         self.n_features_in_ = len(names)
         self.classes_ = np.array([False, True])
         return self
 
-    def decision_function(self, X: pl.DataFrame) -> FloatArray:
-        """The booster's raw margin (log-odds before calibration)."""
+    def margin(self, X: pl.DataFrame) -> FloatArray:
+        """The booster's raw margin alone."""
         matrix = self._matrix(X, self.feature_names_, self.categories_)
         out: FloatArray = np.asarray(self.booster_.predict(matrix, raw_score=True), dtype=np.float64)
         return out
+
+    def decision_function(self, X: pl.DataFrame) -> FloatArray:
+        """The score before calibration: the logit of the percentile blend (the booster's margin alone
+        when ``baseline_weight`` is 0). Each row's score depends on that row only."""
+        return self._score(self.margin(X), X, self.references_)
 
     def predict_proba(self, X: pl.DataFrame) -> FloatArray:
         """Calibrated probabilities, columns (not a unicorn, unicorn within the horizon)."""
@@ -399,6 +470,12 @@ def model_to_dict(model: UnicornModel, metadata: Mapping[str, Any]) -> dict[str,
         "feature_names": list(model.feature_names_),
         "categories": {k: list(v) for k, v in model.categories_.items()},
         "calibration": {"method": "platt", "a": a, "b": b},
+        "blend": {
+            "feature": BLEND_FEATURE,
+            "references": {
+                k: {"values": v[0], "cumulative_counts": v[1]} for k, v in model.references_.items()
+            },
+        },
         "metadata": dict(metadata),
         "lightgbm_model": model.booster_.model_to_string(),
     }
@@ -439,6 +516,11 @@ def load_model(path: Path) -> tuple[UnicornModel, dict[str, Any]]:
         model.booster_ = lgb.Booster(model_str=content["lightgbm_model"])
         calibration = content["calibration"]
         model.calibration_ = (float(calibration["a"]), float(calibration["b"]))
+        references = content.get("blend", {}).get("references", {})
+        model.references_ = {
+            k: ([float(x) for x in v["values"]], [int(c) for c in v["cumulative_counts"]])
+            for k, v in references.items()
+        }
     except (lgb.basic.LightGBMError, KeyError, TypeError) as error:
         raise DiscoveryError("model.bad_file", path=str(path), detail=str(error)) from error
     model.feature_names_ = names
