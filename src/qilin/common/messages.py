@@ -439,15 +439,17 @@ class Catalog:
         self.entries = entries
 
     def t(self, key: str, /, *, lang: str = "zh", **fields: Any) -> str:
-        """The message ``key`` in ``lang`` with ``fields`` filled in."""
+        """The message ``key`` in ``lang`` with ``fields`` filled in; a callable field is rendered in
+        ``lang`` (e.g. a state label that reads 草稿（draft） in Chinese and draft (draft) in English)."""
         entry = self.entries[key]
-        return entry.get(lang, entry["en"]).format(**fields)
+        values = {k: v(lang) if callable(v) else v for k, v in fields.items()}
+        return entry.get(lang, entry["en"]).format(**values)
 
     def both(self, key: str, /, **fields: Any) -> str:
         """'中文 / English' for messages read by either."""
         return f"{self.t(key, lang='zh', **fields)} / {self.t(key, lang='en', **fields)}"
 
 
-_SHARED = Catalog(CATALOG)
-t = _SHARED.t
-both = _SHARED.both
+SHARED = Catalog(CATALOG)
+t = SHARED.t
+both = SHARED.both

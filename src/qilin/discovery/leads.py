@@ -32,7 +32,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from qilin.common.dates import today
-from qilin.common.messages import t
+from qilin.common.messages import SHARED, both, t
+from qilin.common.workflow import Workflow
 from qilin.config import get_settings
 from qilin.db import utcnow
 from qilin.discovery.leads_models import (
@@ -61,7 +62,6 @@ __all__ = [
     "Suggestion",
     "advance",
     "allowed_next",
-    "bilingual",
     "channel_label",
     "get",
     "import_leads",
@@ -143,37 +143,18 @@ class LeadError(Exception):
         self.key = key
 
 
-def bilingual(key: str, **fields: Any) -> str:
-    """'中文 / English' for the catalog message ``key``."""
-    return f"{t(key, lang='zh', **fields)} / {t(key, lang='en', **fields)}"
+WORKFLOW = Workflow(STATES, TRANSITIONS, SHARED, prefix="leads")
+state_label = WORKFLOW.label
+allowed_next = WORKFLOW.allowed_next
+states_text = WORKFLOW.states_text
 
 
 def _error(key: str, **fields: Any) -> LeadError:
-    return LeadError(bilingual(key, **fields), key=key)
-
-
-def state_label(code: str, lang: str = "zh") -> str:
-    """A state's name with its code, which ``--to`` takes: 核实中（verifying）."""
-    if code not in STATES:
-        return code
-    name = t(f"leads.state.{code}", lang=lang)
-    return f"{name}（{code}）" if lang == "zh" else f"{name} ({code})"
+    return LeadError(both(key, **fields), key=key)
 
 
 def channel_label(code: str, lang: str = "zh") -> str:
     return t(f"leads.channel.{code}", lang=lang) if code in CHANNELS else code
-
-
-def allowed_next(state: str) -> tuple[str, ...]:
-    """The states a lead in ``state`` may move to, in workflow order."""
-    return tuple(to for to in STATES if (state, to) in TRANSITIONS)
-
-
-def states_text(codes: tuple[str, ...], lang: str = "zh") -> str:
-    """States for a message: 核实中（verifying）, or 'none' for a final state."""
-    if not codes:
-        return t("leads.no_next_state", lang=lang)
-    return ("、" if lang == "zh" else ", ").join(state_label(c, lang) for c in codes)
 
 
 # ---- names (pure) -----------------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from qilin.common.messages import t
+from qilin.common.messages import both, t
 from qilin.db import session_scope
 from qilin.discovery import leads as service
-from qilin.discovery.leads import LeadError, LeadImportReport, LeadView, bilingual, channel_label, state_label
+from qilin.discovery.leads import LeadError, LeadImportReport, LeadView, channel_label, state_label
 from qilin.discovery.leads_models import CHANNELS, RECOMMENDER_KINDS, STATES
 
 app = typer.Typer(help="多元发现渠道线索 / leads from the discovery channels", no_args_is_help=True)
@@ -105,7 +105,7 @@ def _render_import(report: LeadImportReport) -> None:
         more = len(report.issues) - MAX_ISSUES_SHOWN
         err.print(f"… 另有 {more} 处错误 / {more} more errors")
     if report.refused:
-        err.print(bilingual("leads.refused", count=len(report.issues)), style="bold red")
+        err.print(both("leads.refused", count=len(report.issues)), style="bold red")
         return
     table = Table(title=f"导入线索 / imported leads: {report.file}")
     for column in ("行 line", "线索 lead", "企业名称 name", "结果 result", "统一社会信用代码匹配 USCC match",
@@ -122,7 +122,7 @@ def _render_import(report: LeadImportReport) -> None:
         table.add_row(str(o.line), str(o.lead_id), o.name, result, "; ".join(match), similar)
     console.print(table)
     _print(
-        bilingual(
+        both(
             "leads.imported",
             read=report.read,
             added=report.added,
@@ -146,7 +146,7 @@ def list_command(
     except LeadError as exc:
         raise _fail(exc) from None
     if not leads:
-        _print(bilingual("leads.none"))
+        _print(both("leads.none"))
         return
     table = Table(title="线索 / leads")
     for column in (
@@ -287,7 +287,7 @@ def recommenders_command() -> None:
     with session_scope() as session:
         stats = service.recommender_report(session)
     if not stats:
-        _print(bilingual("leads.no_recommenders"))
+        _print(both("leads.no_recommenders"))
         return
     table = Table(title="推荐单位成效 / recommenders' hit rates")
     for column in ("推荐单位 recommender", "类型 kind", "线索 leads", "采纳 accepted", "采纳率 accepted %",

@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qilin.common.dates import today
-from qilin.common.messages import t
+from qilin.common.messages import SHARED, both, t
+from qilin.common.workflow import Workflow
 from qilin.db import utcnow
 from qilin.reference import regions
 from qilin.registry.models import Enterprise
@@ -49,7 +50,6 @@ __all__ = [
     "SelectionSummary",
     "advance",
     "allowed_next",
-    "bilingual",
     "changes",
     "create",
     "exclude_entry",
@@ -99,38 +99,14 @@ class SelectionError(Exception):
 Field = str | int | Callable[[str], str]
 
 
-def bilingual(key: str, **fields: Field) -> str:
-    """'中文 / English' for the catalog message ``key``; a callable field is rendered per language
-    (``partial(state_label, "draft")`` gives 草稿（draft） and draft (draft))."""
-
-    def render(lang: str) -> str:
-        return t(key, lang=lang, **{k: v(lang) if callable(v) else v for k, v in fields.items()})
-
-    return f"{render('zh')} / {render('en')}"
+WORKFLOW = Workflow(STATES, TRANSITIONS, SHARED, prefix="selection")
+state_label = WORKFLOW.label
+allowed_next = WORKFLOW.allowed_next
+states_text = WORKFLOW.states_text
 
 
 def _error(key: str, **fields: Field) -> SelectionError:
-    return SelectionError(bilingual(key, **fields), key=key)
-
-
-def state_label(code: str, lang: str = "zh") -> str:
-    """A state's name with its code, which ``--to`` takes: 市级审核（city_review）."""
-    if code not in STATES:
-        return code
-    name = t(f"selection.state.{code}", lang=lang)
-    return f"{name}（{code}）" if lang == "zh" else f"{name} ({code})"
-
-
-def allowed_next(state: str) -> tuple[str, ...]:
-    """The states a selection in ``state`` may move to, in workflow order."""
-    return tuple(to for to in STATES if (state, to) in TRANSITIONS)
-
-
-def states_text(codes: tuple[str, ...], lang: str = "zh") -> str:
-    """States for a message: 市级审核（city_review）、草稿（draft）, or 'none' when there is none."""
-    if not codes:
-        return t("selection.no_next_state", lang=lang)
-    return ("、" if lang == "zh" else ", ").join(state_label(c, lang) for c in codes)
+    return SelectionError(both(key, **fields), key=key)
 
 
 def _required(value: str | None, key: str, *, limit: int | None = None) -> str:

@@ -11,11 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from qilin.common.messages import t
+from qilin.common.messages import both, t
 from qilin.db import session_scope
 from qilin.tiers import selection as service
 from qilin.tiers.explain import tier_name
-from qilin.tiers.selection import SelectionError, SelectionSummary, bilingual, state_label, states_text
+from qilin.tiers.selection import SelectionError, SelectionSummary, state_label, states_text
 from qilin.tiers.selection_models import ENTRY_STATUSES
 from qilin.tiers.standards import DEFAULT_STANDARD
 
@@ -57,7 +57,7 @@ def _label(kind: str, code: str) -> str:
 
 
 def _named(kind: str, code: str) -> partial[str]:
-    """The name of a state, entry status, action or resolution code, per language (for ``bilingual``)."""
+    """The name of a state, entry status, action or resolution code, per language (for ``both``)."""
     return partial(_name, f"selection.{kind}.{code}")
 
 
@@ -90,7 +90,7 @@ def create_command(
             count = service.summarize(session, year=selection.year).by_status.get("included", 0)
     except SelectionError as exc:
         raise _fail(exc) from None
-    _print(bilingual("selection.created", year=year, count=count, standard=standard, as_of=as_of.isoformat()))
+    _print(both("selection.created", year=year, count=count, standard=standard, as_of=as_of.isoformat()))
 
 
 @app.command("list")
@@ -100,7 +100,7 @@ def list_command() -> None:
     with session_scope() as session:
         rows = [(s.year, s.state, s.standard_id, s.as_of) for s in service.list_(session)]
     if not rows:
-        _print(bilingual("selection.none"))
+        _print(both("selection.none"))
         return
     table = Table(title="年度遴选 / selections")
     for column in ("年度 year", "状态 state", "标准 standard", "快照日期 as of"):
@@ -228,7 +228,7 @@ def advance_command(
     except SelectionError as exc:
         raise _fail(exc) from None
     _print(
-        bilingual(
+        both(
             "selection.advanced",
             year=year,
             from_state=partial(state_label, from_state),
@@ -257,7 +257,7 @@ def object_command(
             objection_id = objection.id
     except SelectionError as exc:
         raise _fail(exc) from None
-    _print(bilingual("selection.objection_recorded", id=objection_id, enterprise=company_id))
+    _print(both("selection.objection_recorded", id=objection_id, enterprise=company_id))
 
 
 @app.command("resolve")
@@ -278,9 +278,7 @@ def resolve_command(
             resolution = objection.resolution or "open"
     except SelectionError as exc:
         raise _fail(exc) from None
-    _print(
-        bilingual("selection.objection_done", id=objection_id, resolution=_named("resolution", resolution))
-    )
+    _print(both("selection.objection_done", id=objection_id, resolution=_named("resolution", resolution)))
 
 
 def _entry_command(action: str, year: int, company_id: str, actor: str, reason: str) -> None:
@@ -299,7 +297,7 @@ def _entry_command(action: str, year: int, company_id: str, actor: str, reason: 
     except SelectionError as exc:
         raise _fail(exc) from None
     _print(
-        bilingual(
+        both(
             "selection.entry_changed",
             id=company_id,
             action=_named("action", action),
