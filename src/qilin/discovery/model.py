@@ -27,7 +27,7 @@ import datetime as dt
 import json
 import math
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -288,10 +288,12 @@ class UnicornModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def reasons(self, X: pl.DataFrame, *, top: int = 3, lang: str = "zh") -> list[str]:
         """For each row, a short sentence list of the features that raise its score most."""
         contrib = self.contributions(X)[:, : len(self.feature_names_)]
-        rows = X.select(self.feature_names_).to_dicts()
+        orders = np.argsort(-contrib, axis=1, kind="stable")
+        columns = {name: X.get_column(name).to_list() for name in self.feature_names_}
         out = []
-        for i, row in enumerate(rows):
-            order = np.argsort(-contrib[i], kind="stable")
+        for i in range(contrib.shape[0]):
+            row = _RowView(columns, i)
+            order = orders[i]
             phrases: list[str] = []
             groups: set[str] = set()
             for j in order:
@@ -367,10 +369,41 @@ def _num(row: Mapping[str, Any], name: str) -> float | None:
     return float(value)
 
 
+class _RowView(Mapping[str, Any]):
+    """Row ``i`` of column lists, read on demand (a reason reads a handful of a row's features)."""
+
+    __slots__ = ("columns", "i")
+
+    def __init__(self, columns: Mapping[str, list[Any]], i: int) -> None:
+        self.columns = columns
+        self.i = i
+
+    def __getitem__(self, name: str) -> Any:
+        return self.columns[name][self.i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+
+class _Numbers:
+    """A row's numeric features as floats or None, converted only when read."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: Mapping[str, Any]) -> None:
+        self.row = row
+
+    def __getitem__(self, name: str) -> float | None:
+        return _num(self.row, name)
+
+
 def describe(group: str, row: Mapping[str, Any], lang: str = "zh") -> str | None:
     """One short sentence about a feature group for a company's feature ``row``; None when it has no data."""
     zh = lang == "zh"
-    v = {name: _num(row, name) for name in FEATURES if name not in CATEGORICAL}
+    v = _Numbers(row)
     if group == "recent":
         n = int(v["rounds_2y"] or 0)
         if n == 0:
