@@ -36,7 +36,7 @@ from qilin.registry.models import (
     StatusRecord,
     Valuation,
 )
-from qilin.registry.package import IMPORT_ORDER
+from qilin.registry.package import FILES, IMPORT_ORDER
 from qilin.registry.reader import REJECTS_SUFFIX, SourceTable, read_package
 from qilin.registry.validate import CHECKS, Record, RowChecker
 
@@ -58,14 +58,10 @@ ENTERPRISE_FIELDS = (
     "name", "uscc", "name_en", "founded_on", "country", "region_code", "city",
     "industry_code", "category", "source",
 )  # fmt: skip
-REPORT_FIELDS = (
-    "revenue",
-    "net_profit",
-    "employees",
-    "rd_expense",
-    "rd_staff",
-    "invention_patents",
-    "source",
+# The values of an operating report that a re-import may fill in or change: its columns but the identity
+# (company, year) and the synthetic flag, which has its own rule.
+REPORT_FIELDS = tuple(
+    c for c in FILES["operating_reports"].columns if c not in ("company_id", "year", "synthetic")
 )
 DEFAULT_STATUS = "operating"
 EVENT_KINDS_BY_FILE = ("unicorn_events", "acquisitions", "lifecycle_events")
