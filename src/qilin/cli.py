@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from rich.console import Console
 
+from qilin.auth import cli as users_cli
 from qilin.common.messages import both
 from qilin.config import get_settings
 from qilin.db import get_engine
@@ -72,15 +73,68 @@ app.add_typer(tiers_cli.app, name="tiers")
 app.add_typer(selection_cli.app, name="selection")
 app.add_typer(discovery_cli.app, name="discover")
 app.add_typer(leads_cli.app, name="leads")
+app.add_typer(users_cli.app, name="users")
+
+
+def _check_settings() -> None:
+    """Refuse to serve with insecure production settings (a default secret, cookies over plain HTTP)."""
+    from pydantic import ValidationError
+
+    get_settings.cache_clear()
+    try:
+        get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            Console(stderr=True).print(
+                str(error.get("msg", "")).removeprefix("Value error, "), style="bold red"
+            )
+        raise typer.Exit(2) from None
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    console.print(f"平台地址 / open: [bold]http://{host}:{port}/[/bold]  （Ctrl+C 停止 / to stop）")
+    uvicorn.run(
+        "qilin.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=False,
+    )
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址 / address to listen on"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="端口 / port"),
+    workers: int = typer.Option(1, "--workers", min=1, max=32, help="工作进程数 / worker processes"),
+) -> None:
+    """启动 Web 平台 / Serve the web platform and the JSON API."""
+    _check_settings()
+    require_migrated()
+    _serve(host, port, workers)
 
 
 @app.command("run")
-def run() -> None:
-    """运行平台：迁移、首次运行加载演示数据、显示企业库概况 / Run the platform on its default database."""
+def run(
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址 / address to listen on"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="端口 / port"),
+    serve_: bool = typer.Option(
+        True, "--serve/--no-serve", help="之后启动 Web 平台 / then serve the platform"
+    ),
+) -> None:
+    """运行平台：迁移、首次加载演示数据与账户、启动 Web 平台 / Run the platform on its default database."""
+    from rich.table import Table
+
+    from qilin.common.dates import today
     from qilin.common.progress import RichProgress
     from qilin.db import session_scope
-    from qilin.demo.service import build_demo, is_empty
+    from qilin.demo.service import build_demo, build_platform_views, create_demo_accounts, is_empty
 
+    _check_settings()
     settings = get_settings()
     console.print(f"数据库 / database: {settings.database_url}")
     upgrade_database()
@@ -90,7 +144,30 @@ def run() -> None:
         console.print("首次运行：加载演示数据 / first run: loading the demo data …")
         with RichProgress() as progress, session_scope() as session:
             build_demo(session, progress=progress)
+        console.print("梯队快照与智能发现评分 / tier snapshots and discovery scores …")
+        with session_scope() as session:
+            taken, scored = build_platform_views(session, today=today())
+        console.print(
+            f"快照 {taken} 个，评分企业 {scored} 家 / {taken} snapshots, {scored} enterprises scored"
+        )
     registry_cli.summary_command()
+    with session_scope() as session:
+        accounts = create_demo_accounts(session)
+    if accounts:
+        table = Table(
+            title="演示账户（密码仅显示这一次，已加密保存）/ demo accounts: passwords shown once"
+        )
+        for column in ("用户名 user", "角色 role", "密码 password"):
+            table.add_column(column)
+        for username, role, password in accounts:
+            table.add_row(username, role, password)
+        console.print(table)
+    else:
+        console.print(
+            "演示账户已存在（密码见首次运行的输出；可用 qilin users create 新建）/ demo accounts exist"
+        )
+    if serve_:
+        _serve(host, port, 1)
 
 
 def main() -> None:

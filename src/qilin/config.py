@@ -6,10 +6,16 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/qilin.sqlite3"
+# Signs session cookies and API tokens in development and tests only; production refuses it.
+DEVELOPMENT_SECRET_KEY = "qilin-development-secret-not-for-production"
+
+
+class InsecureSettingsError(ValueError):
+    """Production settings that would put real data at risk (a default secret, cookies over plain HTTP)."""
 
 
 class Settings(BaseSettings):
@@ -26,6 +32,38 @@ class Settings(BaseSettings):
     xlsx_max_rows: int = Field(default=500_000, gt=0)
     # Uncompressed size of the sheets inside an .xlsx (a zip); guards against zip bombs.
     xlsx_max_uncompressed_bytes: int = Field(default=500 * 1024 * 1024, gt=0)
+
+    # Web platform (qilin serve).
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
+    # Session cookies only over HTTPS (required in production).
+    cookie_secure: bool = False
+    session_max_age_seconds: int = Field(default=8 * 3600, gt=0)
+    token_max_age_seconds: int = Field(default=8 * 3600, gt=0)
+    # Failed logins: each failure waits a little longer; after this many in a row the account locks.
+    login_max_failures: int = Field(default=5, gt=0)
+    login_lock_seconds: int = Field(default=15 * 60, gt=0)
+    login_failure_delay_seconds: float = Field(default=0.5, ge=0)
+    # The tier standard behind the tiers shown in lists and on the cockpit.
+    default_standard: str = "zhejiang-2024"
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        if (
+            self.secret_key.get_secret_value() in ("", DEVELOPMENT_SECRET_KEY)
+            or len(self.secret_key.get_secret_value()) < 32
+        ):
+            raise InsecureSettingsError(
+                "生产环境必须设置至少32个字符的 QILIN_SECRET_KEY，不能使用默认值 / "
+                "production needs QILIN_SECRET_KEY of at least 32 characters, not the default"
+            )
+        if not self.cookie_secure:
+            raise InsecureSettingsError(
+                "生产环境必须设置 QILIN_COOKIE_SECURE=true（仅通过 HTTPS 发送会话 Cookie）/ "
+                "production needs QILIN_COOKIE_SECURE=true (session cookies over HTTPS only)"
+            )
+        return self
 
 
 @cache

@@ -3,6 +3,7 @@ synthetic cohort (模拟数据), written as a data package and loaded through th
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -39,3 +40,69 @@ def build_demo(
     if report.issues:
         raise DemoImportError("; ".join(i.message("en") for i in report.issues[:5]))
     return report
+
+
+# One demo account per role (演示账户). Passwords are generated at first run, stored hashed, printed once.
+DEMO_ACCOUNTS: tuple[tuple[str, str, str | None, str | None], ...] = (
+    ("admin", "province_admin", None, None),
+    ("viewer", "province_viewer", None, None),
+    ("department", "department", None, None),
+    ("hangzhou", "city_officer", "330100", None),
+    ("xihu", "county_officer", "330106", None),
+    ("recommender", "recommender", None, "浙江省创业投资协会（演示）"),
+    ("enterprise", "enterprise", None, None),
+)
+
+
+def create_demo_accounts(session: Session) -> list[tuple[str, str, str]]:
+    """Create the demo accounts that do not exist yet; (username, role, password) of those created."""
+    from qilin.audit.service import Actor
+    from qilin.auth import service as users
+    from qilin.auth.passwords import generate_password
+
+    first = session.scalar(
+        select(Enterprise.id).where(Enterprise.is_synthetic.is_(False)).order_by(Enterprise.id)
+    )
+    first = first or session.scalar(select(Enterprise.id).order_by(Enterprise.id))
+    created = []
+    for username, role, region, organization in DEMO_ACCOUNTS:
+        if users.get_by_username(session, username=username) is not None:
+            continue
+        if role == "enterprise" and first is None:
+            continue
+        password = generate_password()
+        users.create(
+            session,
+            username=username,
+            password=password,
+            role=role,
+            region_code=region,
+            organization=organization,
+            enterprise_id=first if role == "enterprise" else None,
+            actor=Actor.cli(),
+        )
+        created.append((username, role, password))
+    return created
+
+
+def demo_snapshot_dates(today: dt.date, first_year: int = 2019) -> list[dt.date]:
+    """30 June of each year from ``first_year`` while it is not in the future, then today."""
+    dates = [dt.date(y, 6, 30) for y in range(first_year, today.year + 1) if dt.date(y, 6, 30) < today]
+    return [*dates, today]
+
+
+def build_platform_views(session: Session, *, today: dt.date) -> tuple[int, int]:
+    """Tier snapshots for the demo's history (yearly) and a discovery run as of ``today``, so the cockpit,
+    the map and the watch-list have something to show. Returns (snapshots taken, enterprises scored)."""
+    from qilin.discovery.runs import run_discovery
+    from qilin.tiers.models import TierSnapshot
+    from qilin.tiers.service import take_snapshot
+
+    taken = 0
+    for day in demo_snapshot_dates(today):
+        exists = session.scalar(select(TierSnapshot.id).where(TierSnapshot.as_of == day))
+        if exists is None:
+            take_snapshot(session, as_of=day, taken_by="demo")
+            taken += 1
+    run = run_discovery(session, as_of=today)
+    return taken, run.enterprises

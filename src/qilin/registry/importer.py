@@ -21,6 +21,8 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import ColumnDefault, Date, DateTime, Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
+from qilin.audit.service import Actor
+from qilin.audit.service import record as audit_record
 from qilin.common.dates import today as today_
 from qilin.db import utcnow
 from qilin.registry.issues import ImportIssue
@@ -616,6 +618,7 @@ def import_package(
     skip_invalid: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
+    actor: Actor | None = None,
 ) -> ImportReport:
     """Validate and write a data package inside the caller's transaction.
 
@@ -661,6 +664,15 @@ def import_package(
     )
     session.add(run)
     session.flush()
+    # One audit row per import (in the import's transaction): the counts and file digests, not every row.
+    audit_record(
+        session,
+        actor=actor or Actor.cli(),
+        action="registry.import",
+        subject_type="import_run",
+        subject_id=run.id,
+        new={"files": run.files, "counts": run.counts, "skipped_invalid": run.skipped_invalid},
+    )
     report.import_run_id = run.id
     report.written = not dry_run
     if skip_invalid and not dry_run:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from qilin.audit.service import Actor, record
+from qilin.common.dates import today
 from qilin.common.messages import t
-from qilin.reference import regions, tracks
+from qilin.db import utcnow
+from qilin.reference import industries, regions, tracks
 from qilin.registry.models import Enterprise, EnterpriseTrack, FundingRound
 
 
@@ -99,3 +103,59 @@ def registry_summary(session: Session, *, lang: str = "zh") -> RegistrySummary:
         by_track=_rows(track_total, track_synth),
         by_stage=_rows(stage_total, stage_synth),
     )
+
+
+class UpdateRefused(ValueError):
+    """A change that cannot be made as asked; the message is Chinese / English."""
+
+
+def update(
+    session: Session,
+    *,
+    enterprise: Enterprise,
+    changes: dict[str, object],
+    actor: Actor,
+    allowed_region: Callable[[str], bool],
+) -> dict[str, tuple[object, object]]:
+    """Apply ``changes`` to ``enterprise`` and audit them (old and new values) in the same transaction.
+    A new region must be a known code that ``allowed_region`` accepts (a county officer cannot move an
+    enterprise out of its county). Returns what changed."""
+    if "region_code" in changes:
+        code = changes["region_code"]
+        if not isinstance(code, str) or regions.get(code) is None:
+            raise UpdateRefused(f"{t('region.unknown')} / {t('region.unknown', lang='en')}: {code}")
+        if not allowed_region(code):
+            raise UpdateRefused(
+                f"不能把企业迁到您的管辖区域之外：{code} / "
+                f"cannot move an enterprise outside your region: {code}"
+            )
+    if changes.get("industry_code") is not None and industries.get(str(changes["industry_code"])) is None:
+        raise UpdateRefused(f"{t('industry.unknown')} / {t('industry.unknown', lang='en')}")
+    if "name" in changes and not changes["name"]:
+        raise UpdateRefused(f"{t('field.required')} / {t('field.required', lang='en')}: name")
+    founded = changes.get("founded_on")
+    if isinstance(founded, dt.date) and founded > today():
+        raise UpdateRefused(
+            f"{t('date.future', today=today())} / {t('date.future', lang='en', today=today())}"
+        )
+    changed: dict[str, tuple[object, object]] = {}
+    for key, value in changes.items():
+        old = getattr(enterprise, key)
+        if old != value:
+            changed[key] = (old, value)
+            setattr(enterprise, key, value)
+    if "region_code" in changed:
+        city = regions.city_of(str(changes["region_code"]))
+        enterprise.city = city.name if city else enterprise.city
+    if changed:
+        enterprise.updated_at = utcnow()
+        record(
+            session,
+            actor=actor,
+            action="enterprise.update",
+            subject_type="enterprise",
+            subject_id=enterprise.id,
+            old={k: v[0] for k, v in changed.items()},
+            new={k: v[1] for k, v in changed.items()},
+        )
+    return changed

@@ -142,3 +142,68 @@ def render(
                 lines.append(f"{indent}{verdict} {_label(r, lang)}{colon}{_value(r, lang)}{reason}")
                 lines.extend(f"{indent}    {d}" for d in _details(r, lang))
     return "\n".join(lines)
+
+
+HIDDEN = "（无权查看）"
+_MONEY_CRITERIA = frozenset({"min_valuation", "min_cumulative_financing"})
+
+
+def structured(
+    result: TierResult, standard: Standard, *, financial: bool, lang: str = "zh"
+) -> dict[str, Any]:
+    """The trace as plain data for pages and the API: each tier's check, its routes (条件组) and each
+    criterion's label, value, verdict, reason and details (FX rate, evidence). Money values and their
+    evidence are hidden from roles without the financial permission."""
+
+    def criterion(r: CriterionResult) -> dict[str, Any]:
+        hide = not financial and r.criterion in _MONEY_CRITERIA
+        return {
+            "criterion": r.criterion,
+            "label": _label(r, lang),
+            "passed": r.passed,
+            "value": HIDDEN if hide else _value(r, lang),
+            "reason": reason_text(r.reason, lang) if r.reason else None,
+            "details": [] if hide else _details(r, lang),
+        }
+
+    return {
+        "enterprise_id": result.enterprise_id,
+        "as_of": result.as_of.isoformat(),
+        "standard": {"id": standard.key, "version": standard.version, "name": standard.name_zh},
+        "tier": result.tier,
+        "tier_name": tier_name(result.tier, lang),
+        "retroactive": result.retroactive,
+        "exclusions": [reason_text(r, lang) for r in result.exclusions],
+        "checks": [
+            {
+                "tier": check.tier,
+                "tier_name": tier_name(check.tier, lang),
+                "passed": check.passed,
+                "routes": [
+                    {"passed": all(r.passed for r in route), "criteria": [criterion(r) for r in route]}
+                    for route in check.alternatives
+                ],
+            }
+            for check in result.checks
+        ],
+    }
+
+
+def criterion_text(name: str, param: Any, lang: str = "zh") -> str:
+    """A standard's criterion as read by people: 成立不超过 10 年, 估值不低于 10亿美元, …"""
+    key = f"criterion.{name}"
+    if name in ("max_age_years", "min_age_years"):
+        return t(key, lang=lang, years=param)
+    if name in _MONEY_CRITERIA:
+        return t(key, lang=lang, amount=_money({"cents": param.cents, "currency": param.currency}, lang))
+    if name == "in_tracks" and isinstance(param, tuple | list):
+        names = [tracks.all_tracks()[c].name_zh if c in tracks.all_tracks() else c for c in param]
+        return (
+            f"{t(key, lang=lang)}：{'、'.join(names)}"
+            if lang == "zh"
+            else f"{t(key, lang=lang)}: {', '.join(param)}"
+        )
+    if name == "registered_in_province":
+        region = regions.get(str(param))
+        return f"{t(key, lang=lang)}（{region.name if region else param}）"
+    return t(key, lang=lang)

@@ -306,3 +306,21 @@ def _missed_reasons(
             alternatives = [alternatives[i] for i in routes]
     found = closest_failures(alternatives)
     return tuple(reason for reason in REASONS if reason in found)
+
+
+def latest_snapshot(
+    session: Session, *, standard_id: str = DEFAULT_STANDARD, on_or_before: dt.date | None = None
+) -> TierSnapshot | None:
+    """The most recent snapshot of ``standard_id`` (as of ``on_or_before`` at the latest): the tiers
+    that lists, maps and the cockpit show, with its date."""
+    query = select(TierSnapshot).where(TierSnapshot.standard_id == standard_id)
+    if on_or_before is not None:
+        query = query.where(TierSnapshot.as_of <= on_or_before)
+    return session.scalar(query.order_by(TierSnapshot.as_of.desc()).limit(1))
+
+
+def snapshots(session: Session, *, standard_id: str | None = None) -> Sequence[TierSnapshot]:
+    query = select(TierSnapshot).order_by(TierSnapshot.as_of.desc(), TierSnapshot.standard_id)
+    if standard_id:
+        query = query.where(TierSnapshot.standard_id == standard_id)
+    return session.scalars(query).all()

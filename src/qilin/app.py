@@ -1,0 +1,128 @@
+"""The FastAPI application factory (``qilin serve`` runs ``create_app()``)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from qilin.config import Settings, get_settings
+from qilin.web.security import LoginRequired, authenticate, is_api
+
+log = logging.getLogger("qilin.web")
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+# Pages use only the platform's own scripts and styles (ECharts is served from /static/vendor/).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding security headers to every HTTP response."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.headers = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"same-origin"),
+            (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+        ]
+        if hsts:
+            self.headers.append((b"strict-transport-security", b"max-age=31536000"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], *self.headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    from qilin.web.pages import render_error
+
+    return render_error(request, status, message)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    from qilin.audit.api import router as audit_api
+    from qilin.auth.api import router as auth_api
+    from qilin.discovery.api import router as discovery_api
+    from qilin.registry.api import router as registry_api
+    from qilin.tiers.api import router as tiers_api
+    from qilin.web.pages import router as pages
+
+    app = FastAPI(
+        title="麒麟 Qilin API",
+        version="1",
+        description="独角兽企业发现与培育平台 JSON API。除 /api/v1/auth/token 外均需 Bearer 令牌。",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        dependencies=[Depends(authenticate)],
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie="qilin_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
+
+    for router in (auth_api, registry_api, tiers_api, discovery_api, audit_api):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(pages)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if is_api(request) or request.url.path.startswith("/static/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return _error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        message = "请求参数无效 / invalid request parameters"
+        if not is_api(request):
+            return _error_page(request, 422, message)
+        errors: list[dict[str, Any]] = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in exc.errors()
+        ]
+        return JSONResponse(jsonable_encoder({"detail": message, "errors": errors}), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path)
+        message = "服务器内部错误，已记录 / internal error; it has been logged"
+        if is_api(request):
+            return JSONResponse({"detail": message}, status_code=500)
+        return HTMLResponse(message, status_code=500)
+
+    return app

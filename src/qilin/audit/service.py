@@ -1,0 +1,104 @@
+"""Writing and reading the audit log. Writers call :func:`record` inside their own transaction, so the
+audit row and the change commit or roll back together."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qilin.audit.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who writes: a user name (or the operating-system user on the command line), the channel
+    (web / api / cli) and the source address of the request."""
+
+    name: str
+    channel: str
+    address: str | None = None
+
+    @classmethod
+    def cli(cls) -> Actor:
+        try:
+            user = getpass.getuser()
+        except Exception:  # no login name in some containers
+            user = "unknown"
+        return cls(name=f"cli:{user}", channel="cli", address="local")
+
+
+def _jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dt.date | dt.datetime):
+            out[key] = value.isoformat()
+        elif value is None or isinstance(value, str | int | float | bool | list | dict):
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    subject_type: str,
+    subject_id: str | int | None = None,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Add one audit row to ``session`` (flushed with the change it describes)."""
+    entry = AuditEntry(
+        actor=actor.name,
+        channel=actor.channel,
+        action=action,
+        subject_type=subject_type,
+        subject_id=None if subject_id is None else str(subject_id),
+        old=_jsonable(old),
+        new=_jsonable(new),
+        source_address=actor.address,
+    )
+    session.add(entry)
+    return entry
+
+
+def list_(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    subject_id: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[Sequence[AuditEntry], int]:
+    """Entries, newest first, with the total matching the filters."""
+    conditions = []
+    if actor:
+        conditions.append(AuditEntry.actor == actor)
+    if action:
+        conditions.append(AuditEntry.action == action)
+    if subject_id:
+        conditions.append(AuditEntry.subject_id == subject_id)
+    if since:
+        conditions.append(AuditEntry.at >= dt.datetime.combine(since, dt.time(), dt.UTC))
+    if until:
+        conditions.append(
+            AuditEntry.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC)
+        )
+    total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions)) or 0
+    rows = session.scalars(
+        select(AuditEntry).where(*conditions).order_by(AuditEntry.id.desc()).offset(offset).limit(limit)
+    ).all()
+    return rows, total

@@ -1,0 +1,225 @@
+"""Discovery in the API: the ranked watch-list (智能发现) of the latest run, an enterprise's score with its
+reasons and signals, and leads (线索) inside the caller's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qilin.auth.roles import Permission
+from qilin.auth.scope import Principal, enterprise_filter, lead_filter
+from qilin.common.dates import today
+from qilin.discovery import leads as leads_service
+from qilin.discovery.leads_models import Lead, Recommender
+from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
+from qilin.discovery.signals import Signal, find_signals
+from qilin.discovery.signals_cli import _signal_json
+from qilin.registry.api import enterprise_or_404
+from qilin.registry.models import Enterprise
+from qilin.web.security import db_session, require
+
+router = APIRouter(tags=["智能发现 discovery"])
+Reader = Annotated[Principal, Depends(require(Permission.read_registry))]
+LeadReader = Annotated[Principal, Depends(require(Permission.read_leads))]
+DB = Annotated[Session, Depends(db_session)]
+
+
+def latest_run(session: Session) -> DiscoveryRun | None:
+    return session.scalar(
+        select(DiscoveryRun).order_by(DiscoveryRun.as_of.desc(), DiscoveryRun.created_at.desc()).limit(1)
+    )
+
+
+def watch_list(
+    session: Session,
+    *,
+    principal: Principal,
+    run: DiscoveryRun,
+    region_prefix: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int]:
+    conditions = [DiscoveryScore.run_id == run.id, enterprise_filter(principal)]
+    if region_prefix:
+        conditions.append(Enterprise.region_code.startswith(region_prefix, autoescape=True))
+    base = (
+        select(DiscoveryScore)
+        .join(Enterprise, Enterprise.id == DiscoveryScore.enterprise_id)
+        .where(*conditions)
+    )
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(
+        select(
+            DiscoveryScore.enterprise_id,
+            DiscoveryScore.score,
+            DiscoveryScore.rank,
+            DiscoveryScore.reasons,
+            Enterprise.name,
+            Enterprise.region_code,
+            Enterprise.is_synthetic,
+        )
+        .join(Enterprise, Enterprise.id == DiscoveryScore.enterprise_id)
+        .where(*conditions)
+        .order_by(DiscoveryScore.rank)
+        .offset(offset)
+        .limit(limit)
+    )
+    items = [
+        {
+            "enterprise_id": r.enterprise_id,
+            "name": r.name,
+            "region_code": r.region_code,
+            "is_synthetic": r.is_synthetic,
+            "score": round(r.score, 6),
+            "rank": r.rank,
+            "reasons": (r.reasons or {}).get("zh", []),
+            "reasons_en": (r.reasons or {}).get("en", []),
+        }
+        for r in rows
+    ]
+    return items, total
+
+
+@router.get("/discovery/scores", summary="智能发现榜单 / the ranked watch-list of the latest run")
+def scores(
+    principal: Reader,
+    session: DB,
+    region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    run = latest_run(session)
+    if run is None:
+        return {"run": None, "items": [], "total": 0}
+    prefix = None
+    if region:
+        prefix = region[:2] if region.endswith("0000") else region[:4] if region.endswith("00") else region
+    items, total = watch_list(
+        session,
+        principal=principal,
+        run=run,
+        region_prefix=prefix,
+        offset=(page - 1) * page_size,
+        limit=page_size,
+    )
+    return {
+        "run": {"as_of": run.as_of, "model_version": run.model_version, "enterprises": run.enterprises},
+        "items": items,
+        "total": total,
+    }
+
+
+def enterprise_score(session: Session, *, enterprise_id: str) -> dict[str, Any] | None:
+    row = session.execute(
+        select(DiscoveryScore, DiscoveryRun)
+        .join(DiscoveryRun, DiscoveryRun.id == DiscoveryScore.run_id)
+        .where(DiscoveryScore.enterprise_id == enterprise_id)
+        .order_by(DiscoveryRun.as_of.desc(), DiscoveryRun.created_at.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    score, run = row
+    return {
+        "as_of": run.as_of,
+        "model_version": run.model_version,
+        "of": run.enterprises,
+        "score": round(score.score, 6),
+        "rank": score.rank,
+        "reasons": (score.reasons or {}).get("zh", []),
+        "reasons_en": (score.reasons or {}).get("en", []),
+    }
+
+
+def recent_signals(
+    session: Session, *, since: dt.date, enterprise_ids: set[str] | None = None
+) -> list[Signal]:
+    found = find_signals(session, since=since)
+    if enterprise_ids is not None:
+        found = [s for s in found if s.enterprise_id in enterprise_ids]
+    return sorted(found, key=lambda s: (s.on, s.enterprise_id), reverse=True)
+
+
+@router.get(
+    "/enterprises/{enterprise_id}/discovery", summary="发现评分、理由与信号 / score, reasons, signals"
+)
+def enterprise_discovery(
+    enterprise_id: str,
+    principal: Reader,
+    session: DB,
+    since: Annotated[dt.date | None, Query(description="信号起始日期，默认两年前")] = None,
+) -> dict[str, Any]:
+    enterprise_or_404(session, principal, enterprise_id)
+    signals: list[dict[str, Any]] | None = None
+    if principal.can(Permission.financial):  # signals describe round sizes and valuations
+        start = since or today() - dt.timedelta(days=730)
+        signals = [
+            _signal_json(s) for s in recent_signals(session, since=start, enterprise_ids={enterprise_id})
+        ]
+    return {"score": enterprise_score(session, enterprise_id=enterprise_id), "signals": signals}
+
+
+def lead_json(lead: Lead, recommender: str) -> dict[str, Any]:
+    return {
+        "id": lead.id,
+        "channel": lead.channel,
+        "channel_name": leads_service.channel_label(lead.channel),
+        "recommender": recommender,
+        "name": lead.name,
+        "name_en": lead.name_en,
+        "uscc": lead.uscc,
+        "region_code": lead.region_code,
+        "tracks": lead.tracks,
+        "submitted_on": lead.submitted_on,
+        "status": lead.status,
+        "enterprise_id": lead.enterprise_id,
+        "rejection_reason": lead.rejection_reason,
+    }
+
+
+def list_leads(
+    session: Session, *, principal: Principal, status: str | None, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    conditions = [lead_filter(principal)]
+    if status:
+        conditions.append(Lead.status == status)
+    total = session.scalar(select(func.count()).select_from(Lead).where(*conditions)) or 0
+    rows = session.execute(
+        select(Lead, Recommender.name)
+        .join(Recommender, Recommender.id == Lead.recommender_id)
+        .where(*conditions)
+        .order_by(Lead.submitted_on.desc(), Lead.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [lead_json(lead, name) for lead, name in rows], total
+
+
+@router.get("/leads", summary="线索 / leads in your scope (a recommender: its own)")
+def leads(
+    principal: LeadReader,
+    session: DB,
+    status: Annotated[str | None, Query(pattern="^(new|verifying|accepted|rejected)$")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    items, total = list_leads(
+        session, principal=principal, status=status, offset=(page - 1) * page_size, limit=page_size
+    )
+    return {"items": items, "total": total}
+
+
+@router.get("/leads/{lead_id}", summary="一条线索 / one lead")
+def lead(lead_id: int, principal: LeadReader, session: DB) -> dict[str, Any]:
+    row = session.execute(
+        select(Lead, Recommender.name)
+        .join(Recommender, Recommender.id == Lead.recommender_id)
+        .where(Lead.id == lead_id, lead_filter(principal))
+    ).first()
+    if row is None:
+        raise HTTPException(404, "线索不存在或不在您的权限范围内 / no such lead in your scope")
+    return lead_json(row[0], row[1])

@@ -1,0 +1,205 @@
+"""The registry list (企业库列表): filters, search, sort and pages, inside a caller's scope.
+
+The tier shown beside each enterprise is the one in the latest tier snapshot of the platform's standard;
+its date travels with the page so the reader knows how current it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from qilin.reference import regions
+from qilin.registry.models import Enterprise, EnterpriseTrack, FundingRound
+from qilin.tiers.models import TierSnapshotEntry
+from qilin.tiers.standards import TIER_CODES
+
+SORTS: dict[str, tuple[str, bool]] = {
+    "tier": ("tier", False),
+    "name": ("name", False),
+    "-name": ("name", True),
+    "founded": ("founded_on", False),
+    "-founded": ("founded_on", True),
+    "region": ("region_code", False),
+}
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class EnterpriseFilters:
+    region: str | None = None  # a province, city or county code
+    track: str | None = None
+    tier: str | None = None
+    stage: str | None = None  # the latest funding round's type
+    q: str | None = None  # part of the Chinese or English name, or a full USCC
+    synthetic: bool | None = None
+
+
+@dataclass(frozen=True)
+class ListItem:
+    id: str
+    name: str
+    name_en: str | None
+    uscc: str | None
+    region_code: str | None
+    city: str | None
+    county: str | None
+    founded_on: dt.date | None
+    status: str
+    tier: str | None
+    latest_stage: str | None
+    is_synthetic: bool
+    tracks: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[ListItem]
+    total: int
+    page: int
+    page_size: int
+    snapshot_as_of: dt.date | None
+
+
+def region_condition(code: str) -> ColumnElement[bool]:
+    """Enterprises in a province (33xxxx), city (3301xx) or county (330106) code."""
+    region = regions.get(code)
+    if region is not None and region.level == "province":
+        return Enterprise.region_code.startswith(code[:2], autoescape=True)
+    if region is not None and region.level == "prefecture":
+        return Enterprise.region_code.startswith(code[:4], autoescape=True)
+    return Enterprise.region_code == code
+
+
+def _latest_round_type() -> Any:
+    latest = (
+        select(FundingRound.round_type)
+        .where(FundingRound.enterprise_id == Enterprise.id)
+        .order_by(FundingRound.announced_on.desc(), FundingRound.id.desc())
+        .limit(1)
+        .correlate(Enterprise)
+        .scalar_subquery()
+    )
+    return latest
+
+
+def search(
+    session: Session,
+    *,
+    scope: ColumnElement[bool],
+    filters: EnterpriseFilters,
+    snapshot_id: int | None,
+    snapshot_as_of: dt.date | None = None,
+    sort: str = "tier",
+    page: int = 1,
+    page_size: int = 20,
+) -> Page:
+    """One page of enterprises inside ``scope`` matching ``filters``, with the total."""
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    page = max(1, page)
+    entry = TierSnapshotEntry
+    join_on = and_(entry.enterprise_id == Enterprise.id, entry.snapshot_id == (snapshot_id or -1))
+    conditions: list[ColumnElement[bool]] = [scope]
+    if filters.region:
+        conditions.append(region_condition(filters.region))
+    if filters.track:
+        conditions.append(
+            exists().where(
+                EnterpriseTrack.enterprise_id == Enterprise.id, EnterpriseTrack.track_code == filters.track
+            )
+        )
+    if filters.tier:
+        conditions.append(func.coalesce(entry.tier, "none") == filters.tier)
+    if filters.stage:
+        conditions.append(_latest_round_type() == filters.stage)
+    if filters.synthetic is not None:
+        conditions.append(Enterprise.is_synthetic.is_(filters.synthetic))
+    if filters.q:
+        text = filters.q.strip()
+        conditions.append(
+            or_(
+                func.lower(Enterprise.name).contains(text.lower(), autoescape=True),
+                func.lower(Enterprise.name_en).contains(text.lower(), autoescape=True),
+                Enterprise.uscc == text.upper(),
+            )
+        )
+    base = select(Enterprise.id).outerjoin(entry, join_on).where(*conditions)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+
+    column, descending = SORTS.get(sort, SORTS["tier"])
+    if column == "tier":
+        rank = case({code: i for i, code in enumerate(TIER_CODES)}, value=entry.tier, else_=len(TIER_CODES))
+        order: list[Any] = [rank, Enterprise.name, Enterprise.id]
+    else:
+        col = getattr(Enterprise, column)
+        order = [col.desc() if descending else col.asc(), Enterprise.id]
+    rows = session.execute(
+        select(
+            Enterprise.id,
+            Enterprise.name,
+            Enterprise.name_en,
+            Enterprise.uscc,
+            Enterprise.region_code,
+            Enterprise.city,
+            Enterprise.founded_on,
+            Enterprise.status,
+            Enterprise.is_synthetic,
+            entry.tier,
+            _latest_round_type().label("latest_stage"),
+        )
+        .outerjoin(entry, join_on)
+        .where(*conditions)
+        .order_by(*order)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    tracks_of: dict[str, list[str]] = {}
+    if rows:
+        for eid, code in session.execute(
+            select(EnterpriseTrack.enterprise_id, EnterpriseTrack.track_code)
+            .where(EnterpriseTrack.enterprise_id.in_([r.id for r in rows]))
+            .order_by(EnterpriseTrack.track_code)
+        ):
+            tracks_of.setdefault(eid, []).append(code)
+    items = [
+        ListItem(
+            id=r.id,
+            name=r.name,
+            name_en=r.name_en,
+            uscc=r.uscc,
+            region_code=r.region_code,
+            city=_city_name(r.region_code) or r.city,
+            county=_county_name(r.region_code),
+            founded_on=r.founded_on,
+            status=r.status,
+            tier=r.tier,
+            latest_stage=r.latest_stage,
+            is_synthetic=r.is_synthetic,
+            tracks=tracks_of.get(r.id, []),
+        )
+        for r in rows
+    ]
+    return Page(items=items, total=total, page=page, page_size=page_size, snapshot_as_of=snapshot_as_of)
+
+
+def _city_name(code: str | None) -> str | None:
+    if not code:
+        return None
+    city = regions.city_of(code)
+    return city.name if city else None
+
+
+def _county_name(code: str | None) -> str | None:
+    if not code:
+        return None
+    region = regions.get(code)
+    return region.name if region is not None and region.level == "county" else None
+
+
+def ids_in_scope(session: Session, *, scope: ColumnElement[bool], ids: Sequence[str]) -> set[str]:
+    return set(session.scalars(select(Enterprise.id).where(scope, Enterprise.id.in_(list(ids)))))

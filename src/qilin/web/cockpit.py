@@ -1,0 +1,179 @@
+"""The cockpit (驾驶舱) summary: computed first as plain data (tested), then laid out by the template.
+
+Tiers come from the latest snapshot of the platform's standard, inside the viewer's scope; the plan's
+target is more than 80 unicorns by 2027 (浙江省加快培育独角兽企业行动方案 2024–2027).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qilin.auth.scope import Principal, enterprise_filter, lead_filter
+from qilin.config import get_settings
+from qilin.discovery.leads_models import Lead
+from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
+from qilin.reference import regions, tracks
+from qilin.registry.models import Enterprise, EnterpriseTrack
+from qilin.registry.search import region_condition
+from qilin.tiers.explain import tier_name
+from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
+from qilin.tiers.standards import TIER_CODES
+
+PLAN_TARGET = 80
+PLAN_TARGET_YEAR = 2027
+UNICORN_TIERS = ("super_unicorn", "unicorn")
+TIERED = tuple(c for c in TIER_CODES if c != "none")
+
+
+def summary(session: Session, *, principal: Principal, city: str | None = None) -> dict[str, Any]:
+    standard = get_settings().default_standard
+    scope = [enterprise_filter(principal)]
+    city_region = regions.get(city) if city else None
+    if (
+        city_region is not None
+        and city_region.level == "prefecture"
+        and regions.is_zhejiang(city_region.code)
+    ):
+        scope.append(region_condition(city_region.code))
+    else:
+        city_region = None
+
+    snapshots = session.scalars(
+        select(TierSnapshot).where(TierSnapshot.standard_id == standard).order_by(TierSnapshot.as_of)
+    ).all()
+    latest = snapshots[-1] if snapshots else None
+
+    def tier_rows(snapshot_id: int) -> list[tuple[str | None, str, int]]:
+        rows = session.execute(
+            select(Enterprise.region_code, TierSnapshotEntry.tier, func.count())
+            .join(Enterprise, Enterprise.id == TierSnapshotEntry.enterprise_id)
+            .where(TierSnapshotEntry.snapshot_id == snapshot_id, *scope)
+            .group_by(Enterprise.region_code, TierSnapshotEntry.tier)
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    tier_counts: Counter[str] = Counter()
+    by_city: dict[str, Counter[str]] = defaultdict(Counter)
+    if latest is not None:
+        for region_code, tier, n in tier_rows(latest.id):
+            tier_counts[tier] += n
+            c = regions.city_of(region_code) if region_code else None
+            if c is not None:
+                by_city[c.code][tier] += n
+
+    # Trend: the last snapshot of each year.
+    last_of_year: dict[int, TierSnapshot] = {}
+    for s in snapshots:
+        last_of_year[s.as_of.year] = s
+    trend = []
+    for year, s in sorted(last_of_year.items()):
+        counts: Counter[str] = Counter()
+        for _, tier, n in tier_rows(s.id):
+            counts[tier] += n
+        trend.append(
+            {
+                "year": year,
+                "as_of": s.as_of.isoformat(),
+                "unicorns": sum(counts[t] for t in UNICORN_TIERS),
+                "tiered": sum(counts[t] for t in TIERED),
+            }
+        )
+
+    by_track: list[dict[str, Any]] = []
+    if latest is not None:
+        rows = session.execute(
+            select(EnterpriseTrack.track_code, func.count())
+            .join(Enterprise, Enterprise.id == EnterpriseTrack.enterprise_id)
+            .join(
+                TierSnapshotEntry,
+                (TierSnapshotEntry.enterprise_id == Enterprise.id)
+                & (TierSnapshotEntry.snapshot_id == latest.id),
+            )
+            .where(TierSnapshotEntry.tier != "none", *scope)
+            .group_by(EnterpriseTrack.track_code)
+            .order_by(func.count().desc())
+        )
+        known = tracks.all_tracks()
+        by_track = [
+            {"code": code, "name": known[code].name_zh if code in known else code, "count": n}
+            for code, n in rows
+        ]
+
+    enterprises = session.scalar(select(func.count()).select_from(Enterprise).where(*scope)) or 0
+    synthetic = (
+        session.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.is_synthetic, *scope))
+        or 0
+    )
+
+    run = session.scalar(
+        select(DiscoveryRun).order_by(DiscoveryRun.as_of.desc(), DiscoveryRun.id.desc()).limit(1)
+    )
+    funnel: list[dict[str, Any]] = [{"stage": "企业库企业", "count": enterprises}]
+    if run is not None:
+        scored = (
+            session.scalar(
+                select(func.count())
+                .select_from(DiscoveryScore)
+                .join(Enterprise, Enterprise.id == DiscoveryScore.enterprise_id)
+                .where(DiscoveryScore.run_id == run.id, *scope)
+            )
+            or 0
+        )
+        top_cut = max(1, run.enterprises // 20)
+        watch = (
+            session.scalar(
+                select(func.count())
+                .select_from(DiscoveryScore)
+                .join(Enterprise, Enterprise.id == DiscoveryScore.enterprise_id)
+                .where(DiscoveryScore.run_id == run.id, DiscoveryScore.rank <= top_cut, *scope)
+            )
+            or 0
+        )
+        funnel += [
+            {"stage": "AI 评分企业", "count": scored},
+            {"stage": "AI 关注名单（前5%）", "count": watch},
+        ]
+    funnel += [
+        {"stage": "梯度培育库在库", "count": sum(tier_counts[t] for t in TIERED)},
+        {"stage": "独角兽", "count": sum(tier_counts[t] for t in UNICORN_TIERS)},
+    ]
+    leads_total = session.scalar(select(func.count()).select_from(Lead).where(lead_filter(principal))) or 0
+    leads_accepted = (
+        session.scalar(
+            select(func.count()).select_from(Lead).where(lead_filter(principal), Lead.status == "accepted")
+        )
+        or 0
+    )
+
+    unicorns = sum(tier_counts[t] for t in UNICORN_TIERS)
+    return {
+        "standard": standard,
+        "as_of": latest.as_of.isoformat() if latest else None,
+        "city": {"code": city_region.code, "name": city_region.name} if city_region else None,
+        "enterprises": enterprises,
+        "synthetic": synthetic,
+        "unicorns": unicorns,
+        "target": PLAN_TARGET,
+        "target_year": PLAN_TARGET_YEAR,
+        "target_share": round(min(1.0, unicorns / PLAN_TARGET), 4),
+        "tiers": [{"code": c, "name": tier_name(c), "count": tier_counts[c]} for c in TIERED],
+        "by_city": [
+            {
+                "code": c.code,
+                "name": c.name,
+                "unicorns": sum(by_city[c.code][t] for t in UNICORN_TIERS),
+                "tiered": sum(by_city[c.code][t] for t in TIERED),
+                **{t: by_city[c.code][t] for t in TIERED},
+            }
+            for c in regions.zhejiang_cities()
+        ],
+        "by_track": by_track,
+        "trend": trend,
+        "funnel": funnel,
+        "leads": {"total": leads_total, "accepted": leads_accepted},
+        "discovery": {"as_of": run.as_of.isoformat(), "model": run.model_version} if run else None,
+    }

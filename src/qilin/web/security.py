@@ -1,0 +1,158 @@
+"""Authentication, declared once for every route.
+
+Every route is authenticated unless its endpoint is marked :func:`public`. The app-level dependency
+:func:`authenticate` resolves the :class:`~qilin.auth.scope.Principal` once per request:
+
+- ``/api/…``: a bearer token (``Authorization: Bearer …`` from ``POST /api/v1/auth/token``); without a valid
+  one the answer is 401. Cookies are ignored there, so the API needs no CSRF protection.
+- pages: the signed session cookie (HttpOnly, SameSite=Lax, Secure in production); without one, a
+  redirect to the login page. Forms carry a CSRF token checked by :func:`verify_csrf`.
+
+Permissions are declared on the route with :func:`require` (403 when missing).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from qilin.auth import service as users
+from qilin.auth.models import User
+from qilin.auth.roles import Permission, Role
+from qilin.auth.scope import Principal
+from qilin.config import Settings, get_settings
+from qilin.db import get_engine, session_scope
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PUBLIC_ATTRIBUTE = "__qilin_public__"
+
+
+def public(endpoint: F) -> F:
+    """Mark a route as answering without authentication (login, token, health, static assets)."""
+    setattr(endpoint, PUBLIC_ATTRIBUTE, True)
+    return endpoint
+
+
+def is_public(endpoint: Any) -> bool:
+    return bool(getattr(endpoint, PUBLIC_ATTRIBUTE, False))
+
+
+class LoginRequired(Exception):
+    """A page asked for without a session: answered by a redirect to the login page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def db_session() -> Iterator[Session]:
+    """One transaction per request: committed at the end, rolled back on error."""
+    with session_scope(get_engine()) as session:
+        yield session
+
+
+def settings_dep() -> Settings:
+    return get_settings()
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        region_code=user.region_code,
+        organization=user.organization,
+        enterprise_id=user.enterprise_id,
+    )
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+UNAUTHENTICATED = "未登录或令牌无效 / not authenticated or the token is invalid"
+
+
+def _user_for(user_id: int, version: int) -> User | None:
+    with session_scope(get_engine()) as session:
+        user = users.get(session, user_id=user_id)
+        if user is None or not user.active or user.token_version != version:
+            return None
+        session.expunge(user)
+        return user
+
+
+def authenticate(request: Request) -> None:
+    """App-wide dependency: sets ``request.state.principal`` or refuses the request."""
+    endpoint = request.scope.get("endpoint")
+    if endpoint is not None and is_public(endpoint):
+        request.state.principal = None
+        return
+    settings = get_settings()
+    user: User | None = None
+    if is_api(request):
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and token:
+            ids = users.read_token(token.strip(), settings=settings)
+            if ids is not None:
+                user = _user_for(*ids)
+        if user is None:
+            raise HTTPException(401, UNAUTHENTICATED, headers={"WWW-Authenticate": "Bearer"})
+    else:
+        uid, version = request.session.get("uid"), request.session.get("v")
+        if isinstance(uid, int) and isinstance(version, int):
+            user = _user_for(uid, version)
+        if user is None:
+            request.session.pop("uid", None)
+            raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    request.state.principal = principal_of(user)
+
+
+def current_principal(request: Request) -> Principal:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:  # a public route asked for a principal: a programming error, refuse safely
+        raise HTTPException(401, UNAUTHENTICATED)
+    return principal
+
+
+def require(permission: Permission) -> Callable[[Principal], Principal]:
+    """A route dependency: the principal, if its role has ``permission``; 403 otherwise."""
+
+    def check(principal: Principal = Depends(current_principal)) -> Principal:
+        if not principal.can(permission):
+            raise HTTPException(403, "无权执行此操作 / you are not allowed to do this")
+        return principal
+
+    check.__name__ = f"require_{permission.value}"
+    return check
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token (created on first use), put in every form as ``csrf_token``."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def verify_csrf(request: Request) -> None:
+    """Refuse a form post whose ``csrf_token`` does not match the session's."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    expected = request.session.get("csrf")
+    if not isinstance(sent, str) or not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+        raise HTTPException(
+            403, "表单已过期或来源无效，请刷新后重试 / the form expired or is forged; reload it"
+        )

@@ -1,0 +1,74 @@
+// Cockpit charts (ECharts). Data comes from the page's JSON block; no inline scripts (CSP).
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("cockpit-data").textContent);
+  var bar = document.querySelector(".progress .bar");
+  if (bar) { bar.style.width = Math.round(parseFloat(bar.dataset.share) * 100) + "%"; }
+  if (typeof echarts === "undefined") { return; }
+  var charts = [];
+  function chart(id) {
+    var el = document.getElementById(id);
+    if (!el) { return null; }
+    var c = echarts.init(el, null, { renderer: "canvas" });
+    charts.push(c);
+    return c;
+  }
+
+  fetch("/geo/zhejiang-cities.geojson", { credentials: "same-origin" })
+    .then(function (r) { if (!r.ok) { throw new Error("geojson " + r.status); } return r.json(); })
+    .then(function (geo) {
+      echarts.registerMap("zhejiang", geo);
+      var map = chart("zj-map");
+      if (!map) { return; }
+      var values = data.by_city.map(function (c) { return { name: c.name, value: c.tiered, code: c.code, unicorns: c.unicorns }; });
+      var max = Math.max.apply(null, values.map(function (v) { return v.value; }).concat([1]));
+      map.setOption({
+        tooltip: { trigger: "item", formatter: function (p) {
+          var d = p.data || {}; return p.name + "<br>梯队企业：" + (d.value || 0) + "<br>独角兽：" + (d.unicorns || 0);
+        } },
+        visualMap: { min: 0, max: max, left: "left", bottom: 10, text: ["多", "少"], calculable: true,
+                     inRange: { color: ["#e8f1fb", "#1f5fa8"] } },
+        series: [{ type: "map", map: "zhejiang", roam: false, nameProperty: "name",
+                   label: { show: true, fontSize: 11 },
+                   selectedMode: "single", data: values }]
+      });
+      map.on("click", function (p) {
+        if (p.data && p.data.code) { window.location.href = "/?city=" + encodeURIComponent(p.data.code); }
+      });
+    })
+    .catch(function (e) { var el = document.getElementById("zj-map"); if (el) { el.textContent = "地图加载失败：" + e.message; } });
+
+  var track = chart("track-chart");
+  if (track) {
+    var rows = data.by_track.slice(0, 15).reverse();
+    track.setOption({
+      tooltip: { trigger: "axis" }, grid: { left: 130, right: 20, top: 10, bottom: 30 },
+      xAxis: { type: "value" }, yAxis: { type: "category", data: rows.map(function (r) { return r.name; }) },
+      series: [{ type: "bar", data: rows.map(function (r) { return r.count; }), itemStyle: { color: "#1f5fa8" } }]
+    });
+  }
+  var trend = chart("trend-chart");
+  if (trend) {
+    trend.setOption({
+      tooltip: { trigger: "axis" }, legend: { data: ["独角兽", "梯队企业"] },
+      grid: { left: 50, right: 20, top: 40, bottom: 30 },
+      xAxis: { type: "category", data: data.trend.map(function (r) { return String(r.year); }) },
+      yAxis: { type: "value" },
+      series: [
+        { name: "独角兽", type: "line", data: data.trend.map(function (r) { return r.unicorns; }),
+          markLine: { data: [{ yAxis: data.target, name: "2027目标" }], label: { formatter: "目标 " + data.target } } },
+        { name: "梯队企业", type: "bar", data: data.trend.map(function (r) { return r.tiered; }), itemStyle: { color: "#9cc3e6" } }
+      ]
+    });
+  }
+  var funnel = chart("funnel-chart");
+  if (funnel) {
+    funnel.setOption({
+      tooltip: { trigger: "item" },
+      series: [{ type: "funnel", sort: "descending", left: "10%", width: "80%", minSize: "8%",
+                 label: { formatter: "{b}：{c}" },
+                 data: data.funnel.map(function (f) { return { name: f.stage, value: f.count }; }) }]
+    });
+  }
+  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+})();
