@@ -125,6 +125,9 @@ def run(
     serve_: bool = typer.Option(
         True, "--serve/--no-serve", help="之后启动 Web 平台 / then serve the platform"
     ),
+    enterprises: int = typer.Option(
+        5000, "--enterprises", min=0, max=1_000_000, help="首次运行的模拟企业数 / synthetic enterprises"
+    ),
 ) -> None:
     """运行平台：迁移、首次加载演示数据与账户、启动 Web 平台 / Run the platform on its default database."""
     from rich.table import Table
@@ -143,7 +146,7 @@ def run(
     if empty:
         console.print("首次运行：加载演示数据 / first run: loading the demo data …")
         with RichProgress() as progress, session_scope() as session:
-            build_demo(session, progress=progress)
+            build_demo(session, enterprises=enterprises, progress=progress)
         console.print("梯队快照与智能发现评分 / tier snapshots and discovery scores …")
         with session_scope() as session:
             taken, scored = build_platform_views(session, today=today())
@@ -164,7 +167,7 @@ def run(
         console.print(table)
     else:
         console.print(
-            "演示账户已存在（密码见首次运行的输出；可用 qilin users create 新建）/ demo accounts exist"
+            "演示账户已存在（密码只在创建时显示；可用 qilin users create 新建）/ demo accounts exist"
         )
     if serve_:
         _serve(host, port, 1)
