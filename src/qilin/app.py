@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qilin.config import Settings, get_settings
-from qilin.web.security import LoginRequired, authenticate, is_api
+from qilin.web.security import LoginRequired, authenticate, forget_principals, is_api
 
 log = logging.getLogger("qilin.web")
 
@@ -65,6 +65,7 @@ def _error_page(request: Request, status: int, message: str) -> Response:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    forget_principals()
     from qilin.audit.api import router as audit_api
     from qilin.auth.api import router as auth_api
     from qilin.discovery.api import router as discovery_api

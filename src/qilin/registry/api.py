@@ -48,7 +48,7 @@ def list_enterprises(
     tier: Annotated[str | None, Query(max_length=20)] = None,
     stage: Annotated[str | None, Query(max_length=20)] = None,
     q: Annotated[str | None, Query(max_length=100, description="中英文名称或统一社会信用代码")] = None,
-    sort: Annotated[str, Query(pattern="^(" + "|".join(search.SORTS) + ")$")] = "tier",
+    sort: Annotated[str, Query(pattern="^(" + "|".join(search.SORTS) + ")$")] = "name",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=search.MAX_PAGE_SIZE)] = 20,
 ) -> schemas.EnterprisePage:

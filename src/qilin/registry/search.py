@@ -95,7 +95,7 @@ def search(
     filters: EnterpriseFilters,
     snapshot_id: int | None,
     snapshot_as_of: dt.date | None = None,
-    sort: str = "tier",
+    sort: str = "name",
     page: int = 1,
     page_size: int = 20,
 ) -> Page:
@@ -131,33 +131,39 @@ def search(
     base = select(Enterprise.id).outerjoin(entry, join_on).where(*conditions)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
 
-    column, descending = SORTS.get(sort, SORTS["tier"])
+    column, descending = SORTS.get(sort, SORTS["name"])
     if column == "tier":
         rank = case({code: i for i, code in enumerate(TIER_CODES)}, value=entry.tier, else_=len(TIER_CODES))
         order: list[Any] = [rank, Enterprise.name, Enterprise.id]
     else:
         col = getattr(Enterprise, column)
         order = [col.desc() if descending else col.asc(), Enterprise.id]
-    rows = session.execute(
-        select(
-            Enterprise.id,
-            Enterprise.name,
-            Enterprise.name_en,
-            Enterprise.uscc,
-            Enterprise.region_code,
-            Enterprise.city,
-            Enterprise.founded_on,
-            Enterprise.status,
-            Enterprise.is_synthetic,
-            entry.tier,
-            _latest_round_type().label("latest_stage"),
-        )
-        .outerjoin(entry, join_on)
-        .where(*conditions)
-        .order_by(*order)
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
+    # Two steps: the page's ids (an index walk that stops after the page), then the page's details —
+    # the latest stage is looked up for these rows only, never for every matching row.
+    page_ids = list(session.scalars(base.order_by(*order).offset((page - 1) * page_size).limit(page_size)))
+    position = {eid: i for i, eid in enumerate(page_ids)}
+    rows = sorted(
+        session.execute(
+            select(
+                Enterprise.id,
+                Enterprise.name,
+                Enterprise.name_en,
+                Enterprise.uscc,
+                Enterprise.region_code,
+                Enterprise.city,
+                Enterprise.founded_on,
+                Enterprise.status,
+                Enterprise.is_synthetic,
+                entry.tier,
+                _latest_round_type().label("latest_stage"),
+            )
+            .outerjoin(entry, join_on)
+            .where(Enterprise.id.in_(page_ids))
+        ).all()
+        if page_ids
+        else [],
+        key=lambda r: position[r.id],
+    )
     tracks_of: dict[str, list[str]] = {}
     if rows:
         for eid, code in session.execute(

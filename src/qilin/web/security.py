@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -79,13 +80,33 @@ def is_api(request: Request) -> bool:
 UNAUTHENTICATED = "未登录或令牌无效 / not authenticated or the token is invalid"
 
 
-def _user_for(user_id: int, version: int) -> User | None:
+# Resolved principals, kept briefly so that a burst of API calls does not read the users table each time.
+# A deactivated user or a revoked token (token_version raised) is refused at most this long afterwards.
+PRINCIPAL_CACHE_SECONDS = 5.0
+_principals: dict[tuple[str, int, int], tuple[float, Principal]] = {}
+
+
+def _principal_for(user_id: int, version: int) -> Principal | None:
+    key = (get_settings().database_url, user_id, version)
+    now = time.monotonic()
+    cached = _principals.get(key)
+    if cached is not None and now - cached[0] < PRINCIPAL_CACHE_SECONDS:
+        return cached[1]
     with session_scope(get_engine()) as session:
         user = users.get(session, user_id=user_id)
         if user is None or not user.active or user.token_version != version:
+            _principals.pop(key, None)
             return None
-        session.expunge(user)
-        return user
+        principal = principal_of(user)
+    if len(_principals) > 10_000:
+        _principals.clear()
+    _principals[key] = (now, principal)
+    return principal
+
+
+def forget_principals() -> None:
+    """Drop the cache (tests; after changing a user's role or revoking tokens in this process)."""
+    _principals.clear()
 
 
 def authenticate(request: Request) -> None:
@@ -95,24 +116,24 @@ def authenticate(request: Request) -> None:
         request.state.principal = None
         return
     settings = get_settings()
-    user: User | None = None
+    principal: Principal | None = None
     if is_api(request):
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token:
             ids = users.read_token(token.strip(), settings=settings)
             if ids is not None:
-                user = _user_for(*ids)
-        if user is None:
+                principal = _principal_for(*ids)
+        if principal is None:
             raise HTTPException(401, UNAUTHENTICATED, headers={"WWW-Authenticate": "Bearer"})
     else:
         uid, version = request.session.get("uid"), request.session.get("v")
         if isinstance(uid, int) and isinstance(version, int):
-            user = _user_for(uid, version)
-        if user is None:
+            principal = _principal_for(uid, version)
+        if principal is None:
             request.session.pop("uid", None)
             raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-    request.state.principal = principal_of(user)
+    request.state.principal = principal
 
 
 def current_principal(request: Request) -> Principal:
