@@ -160,7 +160,10 @@ def enterprise_discovery(
         signals = [
             _signal_json(s) for s in recent_signals(session, since=start, enterprise_ids={enterprise_id})
         ]
-    return {"score": enterprise_score(session, enterprise_id=enterprise_id), "signals": signals}
+    score = enterprise_score(session, enterprise_id=enterprise_id)
+    if score is not None and not principal.can(Permission.financial):  # reasons quote funding amounts
+        score["reasons"] = score["reasons_en"] = None
+    return {"score": score, "signals": signals}
 
 
 def lead_json(lead: Lead, recommender: str) -> dict[str, Any]:

@@ -4,32 +4,55 @@ render a template. Every page needs a session except the login page."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
-from urllib.parse import urlsplit
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from qilin.audit.service import Actor, record
 from qilin.auth import service as users
 from qilin.auth.errors import AuthError
+from qilin.auth.roles import Permission
 from qilin.auth.scope import Principal
+from qilin.common.dates import today
+from qilin.common.messages import t as shared_t
 from qilin.config import get_settings
 from qilin.reference import regions
-from qilin.web import cockpit
+from qilin.registry import schemas
+from qilin.registry import service as registry_service
+from qilin.tiers.explain import tier_name
+from qilin.web import cockpit, enterprises, excel, views
 from qilin.web.messages import t
-from qilin.web.render import render
+from qilin.web.render import TEMPLATES, render
 from qilin.web.security import (
     client_address,
     current_principal,
     db_session,
     public,
+    require,
     verify_csrf,
 )
 
 router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(db_session)]
 Current = Annotated[Principal, Depends(current_principal)]
+Reader = Annotated[Principal, Depends(require(Permission.read_registry))]
+Writer = Annotated[Principal, Depends(require(Permission.write_registry))]
+LeadReader = Annotated[Principal, Depends(require(Permission.read_leads))]
+AuditReader = Annotated[Principal, Depends(require(Permission.read_audit))]
+Page = Annotated[int, Query(ge=1, le=100_000)]
+Text = Annotated[str | None, Query(max_length=100)]
+
+
+def _path_segment(value: object) -> str:
+    """A value as one URL path segment (ids in links: nothing in them can break out of the segment)."""
+    return quote(str(value), safe="")
+
+
+TEMPLATES.env.filters["segment"] = _path_segment
 
 
 def render_error(request: Request, status: int, message: str) -> Response:
@@ -99,3 +122,230 @@ def zhejiang_cities(principal: Current) -> Response:
         Path(regions.__file__).parent / "data" / "geo" / "zhejiang_cities_tianditu_cgcs2000.geojson",
         media_type="application/geo+json",
     )
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+
+def pager(request: Request, *, page: int, pages: int, total: int) -> dict[str, Any]:
+    """Links to neighbouring pages, keeping the request's other query parameters."""
+
+    def url(n: int) -> str:
+        target = request.url.include_query_params(page=n)
+        return f"{target.path}?{target.query}"
+
+    window = range(max(1, page - 3), min(pages, page + 3) + 1)
+    return {
+        "page": page,
+        "pages": pages,
+        "total": total,
+        "prev": url(page - 1) if page > 1 else None,
+        "next": url(page + 1) if page < pages else None,
+        "links": [(n, url(n)) for n in window],
+        "first": url(1) if window.start > 1 else None,
+        "last": url(pages) if window.stop <= pages else None,
+    }
+
+
+LIST_FIELDS = ("city", "county", "track", "tier", "stage", "q", "sort", "min_valuation", "max_valuation")
+
+
+def _list_query(request: Request, principal: Principal, page: int) -> enterprises.ListQuery:
+    raw = {name: request.query_params.get(name) for name in LIST_FIELDS}
+    return enterprises.parse_list_query(raw, principal, page)
+
+
+# ---- 企业库 ----------------------------------------------------------------------------------------------
+
+
+@router.get("/enterprises", response_class=HTMLResponse)
+def enterprise_list(request: Request, principal: Reader, session: DB, page: Page = 1) -> Response:
+    query = _list_query(request, principal, page)
+    result = enterprises.list_page(session, principal, query)
+    export_query = urlencode(query.params())
+    context = {
+        "query": query,
+        "result": result,
+        "options": enterprises.filter_options(principal),
+        "pager": pager(request, page=result.page, pages=result.pages, total=result.total),
+        "export_url": "/enterprises/export.xlsx" + (f"?{export_query}" if export_query else ""),
+        "export_max": excel.MAX_ROWS,
+        "standard": enterprises.standard_name(
+            get_settings().default_standard, result.snapshot.standard_version if result.snapshot else None
+        ),
+        "track_name": enterprises.track_name,
+        "stage_name": enterprises.stage_name,
+        "tier_name": tier_name,
+    }
+    return render(request, "enterprises.html", context)
+
+
+@router.get("/enterprises/export.xlsx")
+def enterprise_export(request: Request, principal: Reader, session: DB) -> Response:
+    query = _list_query(request, principal, 1)
+    content, written, total = excel.workbook(session, principal, query)
+    # Data leaving the platform is recorded like a write (who, which filters, how many rows).
+    record(
+        session,
+        actor=Actor(principal.username, "web", client_address(request)),
+        action="enterprise.export",
+        subject_type="enterprise_list",
+        new={"filters": query.params(), "rows": written, "total": total},
+    )
+    filename = f"qilin-enterprises-{today():%Y%m%d}.xlsx"
+    return Response(
+        content,
+        media_type=excel.MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _profile(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    enterprise_id: str,
+    *,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    enterprise = enterprises.get_enterprise(session, principal, enterprise_id)
+    if enterprise is None:
+        raise HTTPException(404, "not found")
+    context = enterprises.profile_context(session, principal, enterprise)
+    context.update(extra)
+    return render(request, "enterprise.html", context, status_code=status_code)
+
+
+@router.get("/enterprises/{enterprise_id}", response_class=HTMLResponse)
+def enterprise_profile(
+    request: Request, enterprise_id: str, principal: Reader, session: DB, saved: str | None = None
+) -> Response:
+    message = {"1": t("profile.saved"), "0": t("profile.unchanged")}.get(saved or "")
+    return _profile(request, session, principal, enterprise_id, message=message)
+
+
+@router.post(
+    "/enterprises/{enterprise_id}/edit", response_class=HTMLResponse, dependencies=[Depends(verify_csrf)]
+)
+def enterprise_edit(
+    request: Request,
+    enterprise_id: str,
+    principal: Writer,
+    session: DB,
+    name: Annotated[str, Form(max_length=1000)] = "",
+    name_en: Annotated[str, Form(max_length=1000)] = "",
+    industry_code: Annotated[str, Form(max_length=100)] = "",
+    category: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    enterprise = enterprises.get_enterprise(session, principal, enterprise_id)
+    if enterprise is None:
+        raise HTTPException(404, "not found")
+    submitted = {"name": name, "name_en": name_en, "industry_code": industry_code, "category": category}
+    error: str | None = None
+    changed: dict[str, tuple[object, object]] = {}
+    try:
+        if not name.strip():
+            raise registry_service.UpdateRefused(f"{t('list.name')}：{shared_t('field.required')}")
+        patch = schemas.EnterprisePatch(
+            name=name.strip(),
+            name_en=name_en.strip() or None,
+            industry_code=industry_code.strip() or None,
+            category=category.strip() or None,
+        )
+        changed = registry_service.update(
+            session,
+            enterprise=enterprise,
+            changes=patch.model_dump(exclude_unset=True),
+            actor=Actor(principal.username, "web", client_address(request)),
+            allowed_region=principal.covers_region,
+        )
+    except ValidationError as exc:
+        error = t("profile.edit_invalid", error="；".join(str(e["msg"]) for e in exc.errors()))
+    except registry_service.UpdateRefused as exc:
+        error = str(exc)
+    if error is not None:
+        return _profile(
+            request, session, principal, enterprise_id, status_code=422, edit_error=error, submitted=submitted
+        )
+    session.flush()
+    target = f"/enterprises/{_path_segment(enterprise_id)}?saved={1 if changed else 0}"
+    return RedirectResponse(target, status_code=303)
+
+
+# ---- 梯度培育库、智能发现、标准 ----------------------------------------------------------------------
+
+
+@router.get("/tiers", response_class=HTMLResponse)
+def tiers_page(
+    request: Request,
+    principal: Reader,
+    session: DB,
+    from_date: Annotated[str | None, Query(alias="from", max_length=20)] = None,
+    to_date: Annotated[str | None, Query(alias="to", max_length=20)] = None,
+    change: Annotated[str | None, Query(max_length=20)] = None,
+    page: Page = 1,
+) -> Response:
+    context = views.tiers_context(
+        session, principal, from_date=from_date, to_date=to_date, change=change, page=page
+    )
+    if context.get("diff"):
+        diff = context["diff"]
+        context["pager"] = pager(request, page=diff["page"], pages=diff["pages"], total=diff["total"])
+    return render(request, "tiers.html", context)
+
+
+@router.get("/discovery", response_class=HTMLResponse)
+def discovery_page(
+    request: Request,
+    principal: Reader,
+    session: DB,
+    city: Annotated[str | None, Query(max_length=6)] = None,
+    page: Page = 1,
+) -> Response:
+    context = views.discovery_context(session, principal, city=city, page=page)
+    if context.get("run") is not None:
+        context["pager"] = pager(
+            request, page=context["page"], pages=context["pages"], total=context["total"]
+        )
+    return render(request, "discovery.html", context)
+
+
+@router.get("/standards", response_class=HTMLResponse)
+def standards_page(request: Request, principal: Reader) -> Response:
+    return render(request, "standards.html", views.standards_context())
+
+
+# ---- 线索、审计日志 ----------------------------------------------------------------------------------
+
+
+@router.get("/leads", response_class=HTMLResponse)
+def leads_page(
+    request: Request,
+    principal: LeadReader,
+    session: DB,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    page: Page = 1,
+) -> Response:
+    context = views.leads_context(session, principal, status=status, page=page)
+    context["pager"] = pager(request, page=context["page"], pages=context["pages"], total=context["total"])
+    return render(request, "leads.html", context)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    principal: AuditReader,
+    session: DB,
+    actor: Text = None,
+    action: Text = None,
+    since: Annotated[str | None, Query(max_length=20)] = None,
+    until: Annotated[str | None, Query(max_length=20)] = None,
+    page: Page = 1,
+) -> Response:
+    context = views.audit_context(session, actor=actor, action=action, since=since, until=until, page=page)
+    context["pager"] = pager(request, page=context["page"], pages=context["pages"], total=context["total"])
+    return render(request, "audit.html", context)

@@ -1,0 +1,155 @@
+"""The enterprise list as an Excel workbook (导出 Excel): the same filters and scope as the page.
+
+Every cell goes through :func:`qilin.common.export_safety.safe_cell` (a name such as ``=HYPERLINK(…)`` is
+written as text, never as a formula). At most :data:`MAX_ROWS` rows; the notes sheet says when the list
+was cut, which filters and tier snapshot it used, and how foreign valuations were converted. Valuations
+are exported only for roles with the ``financial`` permission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy.orm import Session
+
+from qilin.auth.roles import Permission
+from qilin.auth.scope import Principal
+from qilin.common.export_safety import safe_cell
+from qilin.registry.search import MAX_PAGE_SIZE
+from qilin.tiers.explain import tier_name
+from qilin.web.enterprises import (
+    LatestValuation,
+    ListQuery,
+    current_snapshot,
+    evidence_name,
+    list_page,
+    list_scope,
+    stage_name,
+    standard_name,
+    status_name,
+    track_name,
+)
+from qilin.web.messages import t
+
+MAX_ROWS = 10_000
+MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def cell(value: Any) -> Any:
+    """A value as written to a cell: text neutralised by :func:`safe_cell`; numbers as they are."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return t("common.yes") if value else t("common.no")
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return safe_cell(str(value))
+
+
+def workbook(session: Session, principal: Principal, query: ListQuery) -> tuple[bytes, int, int]:
+    """The workbook's bytes, the rows written and the total matching."""
+    financial = principal.can(Permission.financial)
+    snapshot = current_snapshot(session)
+    scope = list_scope(session, principal, query)
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(t("export.sheet"))
+    header = [
+        t("export.id"),
+        t("list.name"),
+        t("export.name_en"),
+        t("export.uscc"),
+        t("export.region_code"),
+        t("list.city"),
+        t("list.county"),
+        t("list.tier"),
+        t("list.track"),
+        t("list.stage"),
+        t("list.founded"),
+        t("export.status"),
+        t("synthetic.badge"),
+    ]
+    if financial:
+        header += [
+            t("list.valuation"),
+            t("export.valuation_date"),
+            t("export.valuation_evidence"),
+            t("export.valuation_cny"),
+            t("export.fx"),
+        ]
+    sheet.append([cell(h) for h in header])
+
+    written, total, page = 0, 0, 1
+    while written < MAX_ROWS:
+        result = list_page(
+            session, principal, query, page_size=MAX_PAGE_SIZE, page=page, scope=scope, snapshot=snapshot
+        )
+        total = result.total
+        for item in result.items[: MAX_ROWS - written]:
+            row: list[Any] = [
+                item.id,
+                item.name,
+                item.name_en,
+                item.uscc,
+                item.region_code,
+                item.city,
+                item.county,
+                tier_name(item.tier) if item.tier else None,
+                "、".join(track_name(c) for c in item.tracks),
+                stage_name(item.latest_stage) if item.latest_stage else None,
+                item.founded_on,
+                status_name(item.status),
+                item.is_synthetic,
+            ]
+            if financial:
+                v: LatestValuation | None = result.valuations.get(item.id)
+                row += (
+                    [
+                        v.text,
+                        v.as_of,
+                        evidence_name(v.evidence),
+                        float(v.cny_yi) if v.cny_yi is not None else None,
+                        v.fx_text,
+                    ]
+                    if v
+                    else [None] * 5
+                )
+            sheet.append([cell(x) for x in row])
+            written += 1
+        if page >= result.pages or not result.items:
+            break
+        page += 1
+
+    notes = book.create_sheet(t("export.notes"))
+    lines: list[tuple[str, Any]] = [
+        (t("export.generated"), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")),
+        (t("export.by"), principal.username),
+        (t("export.filters"), query.describe()),
+        (
+            t("list.tier"),
+            t(
+                "list.snapshot",
+                standard=standard_name(snapshot.standard_id, snapshot.standard_version),
+                as_of=snapshot.as_of.isoformat(),
+            )
+            if snapshot
+            else t("list.no_snapshot"),
+        ),
+        (t("export.total"), total),
+        (t("export.rows"), written),
+    ]
+    if total > written:
+        lines.append(("!", t("export.truncated", max=MAX_ROWS, total=total)))
+    lines.append(("", t("financial.hidden_note") if not financial else t("fx.note")))
+    lines.append(("", t("export.cell_note")))
+    for key, value in lines:
+        notes.append([cell(key), cell(value)])
+
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue(), written, total

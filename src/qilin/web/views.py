@@ -1,0 +1,366 @@
+"""Data for the overview pages: 梯度培育库 (tiers), 智能发现 (discovery), 标准 (standards), 线索 (leads) and
+审计日志 (audit). Each function takes the viewer's principal and keeps to its scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qilin.audit import service as audit_service
+from qilin.audit.models import AuditEntry
+from qilin.auth.roles import Permission
+from qilin.auth.scope import Principal, enterprise_filter
+from qilin.common.dates import today
+from qilin.common.messages import t as shared_t
+from qilin.config import get_settings
+from qilin.discovery import leads as leads_service
+from qilin.discovery.api import latest_run, list_leads, recent_signals, watch_list
+from qilin.discovery.leads_models import STATES
+from qilin.discovery.signals import KIND_NAMES
+from qilin.reference import regions
+from qilin.registry.models import Enterprise
+from qilin.registry.search import ids_in_scope
+from qilin.tiers import explain
+from qilin.tiers import service as tiers_service
+from qilin.tiers.api import tier_counts
+from qilin.tiers.models import TierSnapshot
+from qilin.tiers.standards import TIER_CODES, all_standards, resolve
+from qilin.web.enterprises import region_name, standard_name, track_name
+from qilin.web.messages import t
+
+DIFF_PAGE_SIZE = 50
+WATCH_PAGE_SIZE = 20
+LEADS_PAGE_SIZE = 20
+AUDIT_PAGE_SIZE = 50
+SIGNALS_SHOWN = 100
+RECENT_SIGNAL_DAYS = 180
+CHANGES = (
+    "new_entry", "promotion", "demotion", "graduated_ipo", "aged_out", "acquired", "moved_out", "closed",
+    "dropped",
+)  # fmt: skip
+
+
+def pages_of(total: int, size: int) -> int:
+    return max(1, -(-total // size))
+
+
+def parse_date(value: str | None, errors: list[str]) -> dt.date | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        errors.append(t("audit.bad_date", value=text[:20]))
+        return None
+
+
+def _names(session: Session, ids: Sequence[str]) -> dict[str, tuple[str, str | None, bool]]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Enterprise.id, Enterprise.name, Enterprise.region_code, Enterprise.is_synthetic).where(
+            Enterprise.id.in_(list(ids))
+        )
+    )
+    return {r.id: (r.name, r.region_code, r.is_synthetic) for r in rows}
+
+
+# ---- tiers ------------------------------------------------------------------------------------------------
+
+
+def tiers_context(
+    session: Session,
+    principal: Principal,
+    *,
+    from_date: str | None,
+    to_date: str | None,
+    change: str | None,
+    page: int,
+) -> dict[str, Any]:
+    standard = get_settings().default_standard
+    available = list(tiers_service.snapshots(session, standard_id=standard))  # newest first
+    errors: list[str] = []
+    if not available:
+        return {"standard": standard, "snapshots": [], "errors": errors}
+    latest = available[0]
+    counts = tier_counts(session, principal=principal, snapshot=latest)
+    city_rows: list[dict[str, Any]] = []
+    for city in regions.zhejiang_cities():
+        row: dict[str, int] = counts.get(city.code) or dict.fromkeys(TIER_CODES, 0)
+        if principal.province_wide or sum(row.values()) > 0:
+            city_rows.append({"code": city.code, "name": city.name, "counts": row})
+    if sum(counts.get("other", {}).values()):
+        city_rows.append({"code": "", "name": t("tiers.other_region"), "counts": counts["other"]})
+    totals = {code: sum(int(r["counts"][code]) for r in city_rows) for code in TIER_CODES}
+
+    by_date = {s.as_of.isoformat(): s for s in available}
+
+    def pick(value: str | None, default: TierSnapshot | None) -> TierSnapshot | None:
+        if value:
+            found = by_date.get(value.strip()[:10])
+            if found is not None:
+                return found
+            errors.append(t("tiers.unknown_snapshot", date=value.strip()[:10]))
+        return default
+
+    after = pick(to_date, latest)
+    before = pick(from_date, available[1] if len(available) > 1 else None)
+    diff: dict[str, Any] | None = None
+    if before is not None and after is not None and before.id != after.id:
+        entries = tiers_service.diff_snapshots(session, before=before, after=after)
+        visible = ids_in_scope(
+            session, scope=enterprise_filter(principal), ids=[e.enterprise_id for e in entries]
+        )
+        entries = [e for e in entries if e.enterprise_id in visible]
+        by_change = Counter(e.change for e in entries)
+        change = change if change in CHANGES else None
+        shown = [e for e in entries if change is None or e.change == change]
+        total = len(shown)
+        page = min(max(1, page), pages_of(total, DIFF_PAGE_SIZE))
+        chunk = shown[(page - 1) * DIFF_PAGE_SIZE : page * DIFF_PAGE_SIZE]
+        names = _names(session, [e.enterprise_id for e in chunk])
+        diff = {
+            "before": before,
+            "after": after,
+            "change": change,
+            "counts": [{"code": c, "name": shared_t(f"diff.{c}"), "count": by_change[c]} for c in CHANGES],
+            "total": total,
+            "page": page,
+            "pages": pages_of(total, DIFF_PAGE_SIZE),
+            "rows": [
+                {
+                    "id": e.enterprise_id,
+                    "name": names.get(e.enterprise_id, (e.enterprise_id, None, False))[0],
+                    "region": region_name(names.get(e.enterprise_id, ("", None, False))[1]),
+                    "is_synthetic": names.get(e.enterprise_id, ("", None, False))[2],
+                    "change": shared_t(f"diff.{e.change}"),
+                    "change_code": e.change,
+                    "from_tier": explain.tier_name(e.from_tier),
+                    "to_tier": explain.tier_name(e.to_tier),
+                    "reasons": "、".join(explain.reason_text(r) for r in e.reasons),
+                }
+                for e in chunk
+            ],
+        }
+    return {
+        "standard": standard_name(standard, latest.standard_version),
+        "snapshots": available,
+        "latest": latest,
+        "tiers": [(code, explain.tier_name(code)) for code in TIER_CODES],
+        "city_rows": city_rows,
+        "totals": totals,
+        "diff": diff,
+        "from_date": before.as_of.isoformat() if before else None,
+        "to_date": after.as_of.isoformat() if after else None,
+        "errors": errors,
+        "changes": [(c, shared_t(f"diff.{c}")) for c in CHANGES],
+    }
+
+
+# ---- discovery --------------------------------------------------------------------------------------------
+
+
+def visible_ids(session: Session, principal: Principal) -> set[str]:
+    return set(session.scalars(select(Enterprise.id).where(enterprise_filter(principal))))
+
+
+def discovery_context(
+    session: Session, principal: Principal, *, city: str | None, page: int
+) -> dict[str, Any]:
+    financial = principal.can(Permission.financial)
+    run = latest_run(session)
+    cities = [(c.code, c.name) for c in regions.zhejiang_cities()]
+    city = city if city in {code for code, _ in cities} else None
+    context: dict[str, Any] = {"run": run, "financial": financial, "cities": cities, "city": city}
+    if run is not None:
+        total_probe = watch_list(
+            session, principal=principal, run=run, region_prefix=city[:4] if city else None, offset=0, limit=0
+        )[1]
+        pages = pages_of(total_probe, WATCH_PAGE_SIZE)
+        page = min(max(1, page), pages)
+        items, total = watch_list(
+            session,
+            principal=principal,
+            run=run,
+            region_prefix=city[:4] if city else None,
+            offset=(page - 1) * WATCH_PAGE_SIZE,
+            limit=WATCH_PAGE_SIZE,
+        )
+        for item in items:
+            item["region"] = region_name(item["region_code"])
+        context.update(items=items, total=total, page=page, pages=pages)
+    if financial:
+        since = today() - dt.timedelta(days=RECENT_SIGNAL_DAYS)
+        found = recent_signals(session, since=since, enterprise_ids=visible_ids(session, principal))
+        context["signals"] = [
+            {
+                "on": s.on.isoformat(),
+                "enterprise_id": s.enterprise_id,
+                "name": s.enterprise_name,
+                "is_synthetic": s.is_synthetic,
+                "kind": KIND_NAMES.get(s.kind, (s.kind, s.kind))[0],
+                "text": s.description_zh,
+            }
+            for s in found[:SIGNALS_SHOWN]
+        ]
+        context["signals_total"] = len(found)
+        context["since"] = since.isoformat()
+    return context
+
+
+# ---- standards --------------------------------------------------------------------------------------------
+
+
+def standards_context() -> dict[str, Any]:
+    default = get_settings().default_standard
+    now = today()
+    current_keys = set()
+    for standard_id in {s.id for s in all_standards()}:
+        try:
+            current_keys.add(resolve(standard_id, now)[0].key)
+        except LookupError:
+            continue
+    standards = [
+        {
+            "key": s.key,
+            "id": s.id,
+            "version": s.version,
+            "name": s.name_zh,
+            "name_en": s.name_en,
+            "source": s.source,
+            "effective_from": s.effective_from.isoformat(),
+            "effective_to": s.effective_to.isoformat() if s.effective_to else None,
+            "is_default": s.id == default,
+            "is_current": s.key in current_keys,
+            "tiers": [
+                {
+                    "tier": rule.tier,
+                    "name": explain.tier_name(rule.tier),
+                    "routes": [
+                        [explain.criterion_text(c.name, c.param) for c in route]
+                        for route in rule.alternatives
+                    ],
+                }
+                for rule in s.tiers
+            ],
+        }
+        for s in sorted(all_standards(), key=lambda s: (s.id != default, s.id, -s.version))
+    ]
+    return {"standards": standards}
+
+
+# ---- leads ------------------------------------------------------------------------------------------------
+
+
+def leads_context(session: Session, principal: Principal, *, status: str | None, page: int) -> dict[str, Any]:
+    status = status if status in STATES else None
+    total = list_leads(session, principal=principal, status=status, offset=0, limit=0)[1]
+    pages = pages_of(total, LEADS_PAGE_SIZE)
+    page = min(max(1, page), pages)
+    items, total = list_leads(
+        session,
+        principal=principal,
+        status=status,
+        offset=(page - 1) * LEADS_PAGE_SIZE,
+        limit=LEADS_PAGE_SIZE,
+    )
+    for item in items:
+        item["region"] = region_name(item["region_code"])
+        item["status_name"] = shared_t(f"leads.state.{item['status']}")
+        item["track_names"] = "、".join(track_name(c) for c in item["tracks"] or [])
+    report = None
+    if principal.province_wide:
+        report = [
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "leads": s.leads,
+                "accepted": s.accepted,
+                "entered_tier": s.entered_tier,
+                "unicorns": s.unicorns,
+                "accepted_rate": s.rate(s.accepted),
+                "tier_rate": s.rate(s.entered_tier),
+                "unicorn_rate": s.rate(s.unicorns),
+            }
+            for s in leads_service.recommender_report(session)
+        ]
+    return {
+        "items": items,
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "status": status,
+        "states": [(s, shared_t(f"leads.state.{s}")) for s in STATES],
+        "report": report,
+        "can_open": principal.can(Permission.read_registry),
+    }
+
+
+# ---- audit ------------------------------------------------------------------------------------------------
+
+
+def _changes(entry: AuditEntry) -> list[str]:
+    old, new = entry.old or {}, entry.new or {}
+    lines = []
+    for key in list(dict.fromkeys([*old, *new])):
+        before = json.dumps(old.get(key), ensure_ascii=False) if key in old else "—"
+        after = json.dumps(new.get(key), ensure_ascii=False) if key in new else "—"
+        lines.append(f"{key}: {before} → {after}")
+    return lines
+
+
+def audit_context(
+    session: Session,
+    *,
+    actor: str | None,
+    action: str | None,
+    since: str | None,
+    until: str | None,
+    page: int,
+) -> dict[str, Any]:
+    errors: list[str] = []
+    actor = (actor or "").strip()[:100] or None
+    action = (action or "").strip()[:60] or None
+    since_date = parse_date(since, errors)
+    until_date = parse_date(until, errors)
+    filters: dict[str, Any] = {"actor": actor, "action": action, "since": since_date, "until": until_date}
+    total = audit_service.list_(session, **filters, offset=0, limit=0)[1]
+    pages = pages_of(total, AUDIT_PAGE_SIZE)
+    page = min(max(1, page), pages)
+    rows, total = audit_service.list_(
+        session, **filters, offset=(page - 1) * AUDIT_PAGE_SIZE, limit=AUDIT_PAGE_SIZE
+    )
+    actions = sorted(set(session.scalars(select(AuditEntry.action).distinct())))
+    return {
+        "entries": [
+            {
+                "at": e.at.strftime("%Y-%m-%d %H:%M:%S") if e.at else "",
+                "actor": e.actor,
+                "channel": e.channel,
+                "action": e.action,
+                "subject": f"{e.subject_type}:{e.subject_id}" if e.subject_id else e.subject_type,
+                "enterprise_id": e.subject_id if e.subject_type == "enterprise" else None,
+                "changes": _changes(e),
+                "address": e.source_address,
+            }
+            for e in rows
+        ],
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "actions": actions,
+        "filters": {
+            "actor": actor or "",
+            "action": action or "",
+            "since": since_date.isoformat() if since_date else "",
+            "until": until_date.isoformat() if until_date else "",
+        },
+        "errors": errors,
+    }

@@ -1,0 +1,420 @@
+"""The server-rendered pages (企业库, 企业画像, 梯度培育库, 智能发现, 标准, 线索, 审计日志) through the
+real app: log in through the form, read the HTML, and check scope, money hiding, escaping, the Excel export
+and the audited edit form. Run on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import re
+import warnings
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from factories import USCC_BINJIANG, USCC_WESTLAKE, USCC_YINZHOU, USCC_YUHANG
+from qilin.app import create_app
+from qilin.audit.models import AuditEntry
+from qilin.audit.service import Actor
+from qilin.auth import passwords
+from qilin.auth import service as users
+from qilin.db import get_engine, session_scope
+from qilin.discovery.leads_models import Lead, Recommender
+from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
+from qilin.registry.models import Enterprise, EnterpriseTrack, FundingRound, Valuation
+from qilin.tiers.service import take_snapshot
+
+# Starlette's test client warns (an error in this suite) when it falls back to `httpx`, the package pinned in
+# the dev extras; only that warning is silenced.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient` is deprecated")
+    from fastapi.testclient import TestClient
+
+PASSWORD = "Pages-test-Passw0rd!"
+SCRIPT_NAME = "<script>alert(1)</script>"
+FORMULA_NAME = '=HYPERLINK("http://evil.example","点击")'
+WESTLAKE = "zj-westlake"
+BINJIANG = "zj-binjiang"  # the enterprise with a script for a name
+YINZHOU = "zj-yinzhou"  # the enterprise with a formula for a name (synthetic)
+YUHANG = "zj-yuhang"  # a new entry between the two snapshots
+FILLERS = 21  # 宁波 enterprises so that the list has two pages
+REASON = "近三年融资 9152 万美元"
+
+
+def _enterprise(id: str, name: str, region: str, **fields: Any) -> Enterprise:
+    tracks = fields.pop("tracks", ("ai",))
+    return Enterprise(
+        id=id,
+        name=name,
+        region_code=region,
+        country="CN",
+        tracks=[EnterpriseTrack(track_code=code) for code in tracks],
+        **fields,
+    )
+
+
+def _seed(session: Any) -> None:
+    session.add_all(
+        [
+            _enterprise(
+                WESTLAKE, "杭州西湖智能科技有限公司", "330106", uscc=USCC_WESTLAKE, name_en="Westlake AI",
+                founded_on=dt.date(2018, 3, 12), industry_code="6513",
+            ),
+            _enterprise(
+                BINJIANG, SCRIPT_NAME, "330108", uscc=USCC_BINJIANG, founded_on=dt.date(2019, 11, 20),
+                tracks=("biomedicine",),
+            ),
+            _enterprise(
+                YINZHOU, FORMULA_NAME, "330212", uscc=USCC_YINZHOU, founded_on=dt.date(2015, 7, 1),
+                is_synthetic=True,
+            ),
+            _enterprise(
+                YUHANG, "杭州余杭新晋科技有限公司", "330110", uscc=USCC_YUHANG, founded_on=dt.date(2023, 2, 1)
+            ),
+            *[
+                _enterprise(f"nb-{n:02d}", f"宁波填充企业{n:02d}", "330203", founded_on=dt.date(2020, 1, 1))
+                for n in range(FILLERS)
+            ],
+        ]
+    )  # fmt: skip
+    session.flush()
+    session.add_all(
+        [
+            FundingRound(
+                enterprise_id=WESTLAKE, announced_on=dt.date(2024, 1, 10), round_type="series-b",
+                amount=Decimal("250000000"), currency="CNY", amount_key="250000000",
+            ),
+            Valuation(
+                enterprise_id=WESTLAKE, as_of=dt.date(2024, 1, 10), value=Decimal("1200000000"),
+                currency="USD", evidence="disclosed", source="test",
+            ),
+            FundingRound(
+                enterprise_id=YUHANG, announced_on=dt.date(2025, 12, 1), round_type="series-a",
+                amount=Decimal("30000000"), currency="USD", amount_key="30000000",
+            ),
+            Valuation(
+                enterprise_id=YUHANG, as_of=dt.date(2025, 12, 1), value=Decimal("200000000"),
+                currency="USD", evidence="estimated", source="test",
+            ),
+            Valuation(
+                enterprise_id=YINZHOU, as_of=dt.date(2025, 3, 1), value=Decimal("300000000"),
+                currency="CNY", evidence="self-declared", source="test", is_synthetic=True,
+            ),
+        ]
+    )  # fmt: skip
+    session.flush()
+    take_snapshot(session, as_of=dt.date(2025, 6, 30))
+    take_snapshot(session, as_of=dt.date(2026, 6, 30))
+    run = DiscoveryRun(as_of=dt.date(2026, 6, 30), model_version="test-model", enterprises=2)
+    session.add(run)
+    session.flush()
+    session.add_all(
+        [
+            DiscoveryScore(run_id=run.id, enterprise_id=YUHANG, score=0.42, rank=1,
+                           reasons={"zh": [REASON], "en": ["US$91.5M raised"]}),
+            DiscoveryScore(run_id=run.id, enterprise_id=BINJIANG, score=0.1, rank=2,
+                           reasons={"zh": ["最近一轮 100 万美元"], "en": ["latest round US$1M"]}),
+        ]
+    )  # fmt: skip
+    recommender = Recommender(name="浙江大学", kind="university")
+    session.add(recommender)
+    session.flush()
+    session.add(
+        Lead(
+            channel="university", recommender_id=recommender.id, identity="name:西湖线索",
+            name="西湖线索科技", region_code="330106", tracks=["ai"], submitted={},
+            submitted_on=dt.date(2026, 1, 5), recorded_by="test", status="new",
+        )
+    )  # fmt: skip
+    actor = Actor.cli()
+    users.create(session, username="admin", password=PASSWORD, role="province_admin", actor=actor)
+    users.create(
+        session, username="xihu", password=PASSWORD, role="county_officer", region_code="330106", actor=actor
+    )
+    users.create(session, username="dept", password=PASSWORD, role="department", actor=actor)
+
+
+_HASHES: dict[str, str] = {}
+_CHECKS: dict[tuple[str, str], bool] = {}
+
+
+def _hash_once(password: str) -> str:
+    if password not in _HASHES:
+        _HASHES[password] = passwords.hash_password(password)
+    return _HASHES[password]
+
+
+def _verify_once(password_hash: str, password: str) -> bool:
+    if (password_hash, password) not in _CHECKS:
+        _CHECKS[password_hash, password] = passwords.verify_password(password_hash, password)
+    return _CHECKS[password_hash, password]
+
+
+@pytest.fixture
+def site(db_url: str, frozen_today: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    # Argon2id is slow on purpose: each (real) hash and check is computed once for the whole module.
+    monkeypatch.setattr(users, "hash_password", _hash_once)
+    monkeypatch.setattr(users, "verify_password", _verify_once)
+    with session_scope(get_engine()) as session:
+        _seed(session)
+    yield db_url
+
+
+@pytest.fixture
+def app(site: str) -> Any:
+    return create_app()
+
+
+def _csrf(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def login(app: Any, username: str) -> TestClient:
+    client = TestClient(app)
+    token = _csrf(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"csrf_token": token, "username": username, "password": PASSWORD, "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return client
+
+
+def _table(page: str, table_id: str) -> str:
+    match = re.search(rf'<table[^>]*id="{table_id}"[^>]*>(.*?)</table>', page, re.S)
+    assert match, f"no table#{table_id}"
+    return match.group(1)
+
+
+def _rows(page: str, table_id: str) -> list[str]:
+    body = re.search(r"<tbody>(.*?)</tbody>", _table(page, table_id), re.S)
+    return re.findall(r"<tr[^>]*>(.*?)</tr>", body.group(1) if body else "", re.S)
+
+
+def _listed(page: str) -> list[str]:
+    """The enterprise ids linked from the list's rows."""
+    return [
+        html.unescape(m) for m in re.findall(r'class="enterprise-link" href="/enterprises/([^"]+)"', page)
+    ]
+
+
+def _total(page: str) -> int:
+    match = re.search(r'id="list-total">共 (\d+) 条<', page)
+    assert match
+    return int(match.group(1))
+
+
+def test_every_page_renders_for_a_province_admin(app: Any) -> None:
+    client = login(app, "admin")
+    for path in ("/enterprises", f"/enterprises/{WESTLAKE}", "/tiers", "/discovery", "/standards", "/leads",
+                 "/audit"):  # fmt: skip
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.text[:500])
+        assert "text/html" in response.headers["content-type"]
+
+    listing = client.get("/enterprises").text
+    assert _total(listing) == 4 + FILLERS
+    # The synthetic enterprise carries the badge in its row, the others do not.
+    rows = {(_listed(row) or [""])[0]: row for row in _rows(listing, "enterprise-list")}
+    assert '<span class="badge synthetic">模拟数据</span>' in rows[YINZHOU]
+    assert "badge synthetic" not in rows[WESTLAKE]
+
+    profile = client.get(f"/enterprises/{WESTLAKE}").text
+    assert "杭州西湖智能科技有限公司" in profile
+    trace = _rows(profile, "tier-trace")
+    assert (
+        len(trace) >= 6
+        and any('class="pass"' in r for r in trace)
+        and any('class="fail"' in r for r in trace)
+    )
+    assert "独角兽" in profile and "最新估值不低于 10亿美元" in profile
+    assert "按 2024 年平均汇率 1 美元" in profile  # the valuation in dollars, converted at its year's rate
+    assert "2.5亿元" in profile and "12亿美元" in profile  # the round and the valuation
+    assert 'id="profile-data"' in profile and "/static/profile.js" in profile
+
+    tiers = client.get("/tiers").text
+    assert "2026-06-30" in tiers and _rows(tiers, "tier-counts")
+    diff = _rows(tiers, "tier-diff")
+    assert any(YUHANG in row and "新入库" in row for row in diff)
+
+    discovery = client.get("/discovery").text
+    assert REASON in discovery and YUHANG in discovery
+    standards = client.get("/standards").text
+    assert "浙江省独角兽企业培育标准" in standards and "成立不超过 10 年" in standards
+    leads = client.get("/leads").text
+    assert "西湖线索科技" in leads and 'id="recommender-report"' in leads
+    audit = client.get("/audit?action=user.create").text
+    assert len(_rows(audit, "audit-log")) == 3
+
+
+def test_list_filters_search_and_pages(app: Any) -> None:
+    client = login(app, "admin")
+    ningbo = client.get("/enterprises", params={"city": "330200"}).text
+    assert _total(ningbo) == FILLERS + 1
+    assert all(id == YINZHOU or id.startswith("nb-") for id in _listed(ningbo))
+
+    unicorns = client.get("/enterprises", params={"tier": "unicorn"}).text
+    assert _listed(unicorns) == [WESTLAKE]
+    assert _listed(client.get("/enterprises", params={"q": "西湖智能"}).text) == [WESTLAKE]
+    assert _listed(client.get("/enterprises", params={"q": "westlake"}).text) == [WESTLAKE]
+    assert _listed(client.get("/enterprises", params={"q": USCC_WESTLAKE}).text) == [WESTLAKE]
+    assert _listed(client.get("/enterprises", params={"county": "330108"}).text) == [BINJIANG]
+    assert _listed(client.get("/enterprises", params={"stage": "series-a"}).text) == [YUHANG]
+    # A county outside the chosen city is dropped with a note; the city still filters.
+    mixed = client.get("/enterprises", params={"city": "330200", "county": "330106"}).text
+    assert _total(mixed) == FILLERS + 1 and "区县不属于所选城市" in mixed
+
+    first = client.get("/enterprises", params={"sort": "name"}).text
+    second = client.get("/enterprises", params={"sort": "name", "page": 2}).text
+    assert len(_listed(first)) == 20 and len(_listed(second)) == 4 + FILLERS - 20
+    assert not set(_listed(first)) & set(_listed(second))
+    assert "第 2 / 2 页" in second and "sort=name" in first  # page links keep the filters
+    past_the_end = client.get("/enterprises", params={"sort": "name", "page": 99}).text
+    assert _listed(past_the_end) == _listed(second)
+
+    # The valuation range (亿元): US$1.2 billion in 2024 is about 85亿元; 3亿元 is the synthetic one's.
+    assert _listed(client.get("/enterprises", params={"min_valuation": "50"}).text) == [WESTLAKE]
+    low = _listed(client.get("/enterprises", params={"min_valuation": "1", "max_valuation": "20"}).text)
+    assert sorted(low) == [YINZHOU, YUHANG]
+    bad = client.get("/enterprises", params={"min_valuation": "abc"})
+    assert bad.status_code == 200 and "估值应为不小于 0 的数字" in bad.text
+
+
+def test_county_officer_sees_only_its_county(app: Any) -> None:
+    client = login(app, "xihu")
+    listing = client.get("/enterprises").text
+    assert _listed(listing) == [WESTLAKE]
+    # A filter cannot widen the scope.
+    assert _listed(client.get("/enterprises", params={"city": "330200"}).text) == []
+    for other in (BINJIANG, YINZHOU, "no-such-enterprise"):
+        response = client.get(f"/enterprises/{other}")
+        assert response.status_code == 404
+        assert "不在您的权限范围内" in response.text
+    assert client.get(f"/enterprises/{WESTLAKE}").status_code == 200
+    tiers = client.get("/tiers").text
+    assert YUHANG not in tiers  # the new entry is in 余杭区, outside 西湖区
+    discovery = client.get("/discovery").text
+    assert YUHANG not in discovery and BINJIANG not in discovery
+    assert "西湖线索科技" in client.get("/leads").text
+    assert 'id="recommender-report"' not in client.get("/leads").text
+    assert client.get("/audit").status_code == 403
+
+    book = load_workbook(io.BytesIO(client.get("/enterprises/export.xlsx").content))
+    ids = [row[0] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert ids == [WESTLAKE]
+
+
+def test_excel_export_neutralises_formulas(app: Any) -> None:
+    client = login(app, "admin")
+    response = client.get("/enterprises/export.xlsx", params={"city": "330200", "sort": "name"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert len(rows) == FILLERS + 1
+    formula = next(r for r in rows if r["企业编号"] == YINZHOU)
+    assert formula["企业名称"] == "'" + FORMULA_NAME
+    assert formula["模拟数据"] == "是" and formula["最新估值"] == "3亿元"
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    notes = " ".join(str(c.value) for row in book.worksheets[1].iter_rows() for c in row if c.value)
+    assert "宁波市" in notes and str(FILLERS + 1) in notes
+    with session_scope(get_engine()) as session:
+        exports = session.scalars(select(AuditEntry).where(AuditEntry.action == "enterprise.export")).all()
+        assert [(e.actor, e.channel, (e.new or {}).get("rows")) for e in exports] == [("admin", "web", 22)]
+
+    # Without the financial permission the export has no valuation columns.
+    dept = load_workbook(io.BytesIO(login(app, "dept").get("/enterprises/export.xlsx").content))
+    assert "最新估值" not in [c.value for c in dept.worksheets[0][1]]
+
+
+def test_names_are_escaped(app: Any) -> None:
+    client = login(app, "admin")
+    escaped = html.escape(SCRIPT_NAME, quote=False)
+    for path in ("/enterprises", f"/enterprises/{BINJIANG}", "/discovery"):
+        page = client.get(path).text
+        assert escaped in page, path
+        assert SCRIPT_NAME not in page, path
+
+
+def test_edit_form_needs_csrf_and_is_audited(app: Any) -> None:
+    client = login(app, "xihu")
+    page = client.get(f"/enterprises/{WESTLAKE}").text
+    assert 'id="edit-form"' in page
+    form = {"name": "杭州西湖智能科技股份有限公司", "name_en": "Westlake AI Inc.", "industry_code": "6513",
+            "category": ""}  # fmt: skip
+
+    refused = client.post(f"/enterprises/{WESTLAKE}/edit", data=form, follow_redirects=False)
+    assert refused.status_code == 403
+    forged = client.post(
+        f"/enterprises/{WESTLAKE}/edit", data={**form, "csrf_token": "forged"}, follow_redirects=False
+    )
+    assert forged.status_code == 403
+
+    saved = client.post(
+        f"/enterprises/{WESTLAKE}/edit", data={**form, "csrf_token": _csrf(page)}, follow_redirects=False
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == f"/enterprises/{WESTLAKE}?saved=1"
+    assert "已保存" in client.get(saved.headers["location"]).text
+
+    bad = client.post(
+        f"/enterprises/{WESTLAKE}/edit",
+        data={**form, "industry_code": "9999x", "csrf_token": _csrf(page)},
+        follow_redirects=False,
+    )
+    assert bad.status_code == 422 and "未知的行业代码" in bad.text
+    # Another county's enterprise cannot be edited (the same answer as a missing one).
+    other = client.post(
+        f"/enterprises/{BINJIANG}/edit", data={**form, "csrf_token": _csrf(page)}, follow_redirects=False
+    )
+    assert other.status_code == 404
+
+    with session_scope(get_engine()) as session:
+        enterprise = session.get(Enterprise, WESTLAKE)
+        assert enterprise is not None and enterprise.name == form["name"]
+        assert session.get(Enterprise, BINJIANG).name == SCRIPT_NAME  # type: ignore[union-attr]
+        entries = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "enterprise.update", AuditEntry.subject_id == WESTLAKE
+            )
+        ).all()
+        assert len(entries) == 1
+        entry = entries[0]
+        assert (entry.actor, entry.channel) == ("xihu", "web")
+        assert entry.old == {"name": "杭州西湖智能科技有限公司", "name_en": "Westlake AI"}
+        assert entry.new == {"name": form["name"], "name_en": "Westlake AI Inc."}
+
+    # A department may read but not write.
+    dept = login(app, "dept")
+    dept_page = dept.get(f"/enterprises/{WESTLAKE}").text
+    assert 'id="edit-form"' not in dept_page
+    response = dept.post(
+        f"/enterprises/{WESTLAKE}/edit", data={**form, "csrf_token": _csrf(dept_page)}, follow_redirects=False
+    )
+    assert response.status_code == 403
+
+
+def test_department_sees_no_amounts(app: Any) -> None:
+    client = login(app, "dept")
+    profile = client.get(f"/enterprises/{WESTLAKE}").text
+    for amount in ("2.5亿元", "12亿美元"):
+        assert amount not in profile
+    assert "—（无权查看）" in profile and 'id="profile-data"' not in profile
+    assert 'id="valuations"' not in profile and 'id="signals"' not in profile
+    listing = client.get("/enterprises", params={"min_valuation": "50"}).text
+    assert "无权按估值筛选" in listing and _total(listing) == 4 + FILLERS
+    assert 'name="min_valuation"' not in listing and "3亿元" not in listing
+    discovery = client.get("/discovery").text
+    assert REASON not in discovery and "无权查看" in discovery
+    yuhang = client.get(f"/enterprises/{YUHANG}").text
+    assert REASON not in yuhang and "2亿美元" not in yuhang
