@@ -8,12 +8,12 @@ import datetime as dt
 import html
 import io
 import re
-import warnings
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -28,12 +28,6 @@ from qilin.discovery.leads_models import Lead, Recommender
 from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
 from qilin.registry.models import Enterprise, EnterpriseTrack, FundingRound, Valuation
 from qilin.tiers.service import take_snapshot
-
-# Starlette's test client warns (an error in this suite) when it falls back to `httpx`, the package pinned in
-# the dev extras; only that warning is silenced.
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient` is deprecated")
-    from fastapi.testclient import TestClient
 
 PASSWORD = "Pages-test-Passw0rd!"
 SCRIPT_NAME = "<script>alert(1)</script>"

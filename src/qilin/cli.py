@@ -157,9 +157,7 @@ def run(
     with session_scope() as session:
         accounts = create_demo_accounts(session)
     if accounts:
-        table = Table(
-            title="演示账户（密码仅显示这一次，已加密保存）/ demo accounts: passwords shown once"
-        )
+        table = Table(title="演示账户（密码仅显示这一次，已加密保存）/ demo accounts: passwords shown once")
         for column in ("用户名 user", "角色 role", "密码 password"):
             table.add_column(column)
         for username, role, password in accounts:

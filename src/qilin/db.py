@@ -9,9 +9,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, Dialect, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Dialect,
+    Engine,
+    MetaData,
+    and_,
+    create_engine,
+    event,
+    func,
+    literal_column,
+)
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -121,3 +132,17 @@ class Amount(TypeDecorator[Decimal]):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def code_prefix(
+    column: ColumnElement[str | None] | InstrumentedAttribute[str | None], prefix: str
+) -> ColumnElement[bool]:
+    """``column`` starts with the digits ``prefix`` (a region-code prefix: 33, 3301), as a range that an
+    index serves (``LIKE 'x%'`` is not index-served by SQLite's default case-insensitive LIKE)."""
+    if not prefix.isdigit():
+        raise ValueError(f"not a numeric code prefix: {prefix!r}")
+    if len(prefix) == 4:  # a city: the form of the ix_enterprises_city_name expression index
+        # Literal 1 and 4: SQLite matches an expression index only against the same literal expression.
+        return func.substr(column, literal_column("1"), literal_column("4")) == prefix
+    upper = str(int(prefix) + 1).zfill(len(prefix))
+    return and_(column >= prefix, column < upper)

@@ -49,6 +49,7 @@ def token(
             password=password,
             settings=settings,
             actor_address=client_address(request),
+            channel="api",
         )
     except AccountLocked as exc:
         raise HTTPException(429, str(exc)) from None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, false, select, true
 
 from qilin.auth.roles import ROLE_PERMISSIONS, Permission, Role
+from qilin.db import code_prefix
 from qilin.discovery.leads_models import Lead, Recommender
 from qilin.registry.models import Enterprise
 
@@ -75,7 +76,7 @@ def enterprise_filter(principal: Principal) -> ColumnElement[bool]:
         return false()
     if len(prefix) == 6:
         return Enterprise.region_code == prefix
-    return Enterprise.region_code.startswith(prefix, autoescape=True)
+    return code_prefix(Enterprise.region_code, prefix)
 
 
 def lead_filter(principal: Principal) -> ColumnElement[bool]:
@@ -94,4 +95,4 @@ def lead_filter(principal: Principal) -> ColumnElement[bool]:
         return false()
     if len(prefix) == 6:
         return Lead.region_code == prefix
-    return Lead.region_code.startswith(prefix, autoescape=True)
+    return code_prefix(Lead.region_code, prefix)

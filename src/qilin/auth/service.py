@@ -125,14 +125,20 @@ def public_fields(user: User) -> dict[str, Any]:
 
 
 def authenticate(
-    session: Session, *, username: str, password: str, settings: Settings, actor_address: str | None
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    settings: Settings,
+    actor_address: str | None,
+    channel: str = "web",
 ) -> User:
     """The user whose password matches, or an error. Each failure in a row waits a little longer
     (``login_failure_delay_seconds`` × failures); after ``login_max_failures`` the account locks for
     ``login_lock_seconds``. Failures and successes are audited; the caller commits."""
     user = get_by_username(session, username=username.strip())
     now = utcnow()
-    actor = Actor(name=username.strip()[:100] or "?", channel="web", address=actor_address)
+    actor = Actor(name=username.strip()[:100] or "?", channel=channel, address=actor_address)
     if user is None or not user.active:
         verify_password(DUMMY_HASH, password)
         time.sleep(settings.login_failure_delay_seconds)

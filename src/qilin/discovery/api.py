@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from qilin.auth.roles import Permission
 from qilin.auth.scope import Principal, enterprise_filter, lead_filter
 from qilin.common.dates import today
+from qilin.db import code_prefix
 from qilin.discovery import leads as leads_service
 from qilin.discovery.leads_models import Lead, Recommender
 from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
@@ -45,7 +46,7 @@ def watch_list(
 ) -> tuple[list[dict[str, Any]], int]:
     conditions = [DiscoveryScore.run_id == run.id, enterprise_filter(principal)]
     if region_prefix:
-        conditions.append(Enterprise.region_code.startswith(region_prefix, autoescape=True))
+        conditions.append(code_prefix(Enterprise.region_code, region_prefix))
     base = (
         select(DiscoveryScore)
         .join(Enterprise, Enterprise.id == DiscoveryScore.enterprise_id)

@@ -4,6 +4,7 @@ caller's scope (:func:`qilin.auth.scope.enterprise_filter`); outside it a record
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
@@ -27,9 +28,29 @@ Writer = Annotated[Principal, Depends(require(Permission.write_registry))]
 DB = Annotated[Session, Depends(db_session)]
 
 
+# The latest snapshot changes only when one is taken (a yearly or monthly act): looked up at most every
+# SNAPSHOT_CACHE_SECONDS per process and database.
+SNAPSHOT_CACHE_SECONDS = 30.0
+_snapshots: dict[tuple[str, str, int], tuple[float, tuple[int | None, dt.date | None]]] = {}
+
+
 def current_snapshot(session: Session) -> tuple[int | None, dt.date | None]:
-    snapshot = tiers_service.latest_snapshot(session, standard_id=get_settings().default_standard)
-    return (snapshot.id, snapshot.as_of) if snapshot else (None, None)
+    """(id, as-of date) of the latest snapshot of the platform's standard, or (None, None)."""
+    standard = get_settings().default_standard
+    key = (str(session.get_bind().engine.url), standard, tiers_service.SNAPSHOTS_TAKEN[0])
+    hit = _snapshots.get(key)
+    if hit is not None and time.monotonic() - hit[0] < SNAPSHOT_CACHE_SECONDS:
+        return hit[1]
+    snapshot = tiers_service.latest_snapshot(session, standard_id=standard)
+    value = (snapshot.id, snapshot.as_of) if snapshot else (None, None)
+    _snapshots[key] = (time.monotonic(), value)
+    return value
+
+
+def forget_cached() -> None:
+    """Drop the cached snapshot and list totals (tests; after taking a snapshot in this process)."""
+    _snapshots.clear()
+    search.forget_counts()
 
 
 def enterprise_or_404(session: Session, principal: Principal, enterprise_id: str) -> Enterprise:
@@ -61,6 +82,7 @@ def list_enterprises(
         sort=sort,
         page=page,
         page_size=page_size,
+        count_key=(principal.role, principal.region_code, principal.enterprise_id),
     )
     return schemas.EnterprisePage(
         items=[schemas.EnterpriseItem.model_validate(item, from_attributes=True) for item in result.items],

@@ -40,6 +40,7 @@ from qilin.registry.models import (
 )
 from qilin.registry.package import FILES, IMPORT_ORDER
 from qilin.registry.reader import REJECTS_SUFFIX, SourceTable, read_package
+from qilin.registry.search import REGISTRY_WRITES
 from qilin.registry.validate import CHECKS, Record, RowChecker
 
 T = TypeVar("T")
@@ -674,6 +675,7 @@ def import_package(
         new={"files": run.files, "counts": run.counts, "skipped_invalid": run.skipped_invalid},
     )
     report.import_run_id = run.id
+    REGISTRY_WRITES[0] += 1
     report.written = not dry_run
     if skip_invalid and not dry_run:
         report.rejects_files = _write_rejects(checked)

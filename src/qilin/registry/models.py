@@ -21,6 +21,8 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,6 +33,12 @@ class Enterprise(Base):
     """企业. Keyed by a stable external id; a Chinese enterprise also by its 统一社会信用代码 (``uscc``)."""
 
     __tablename__ = "enterprises"
+    # The registry list pages by name inside a county or a city (a city officer's scope): these indexes
+    # serve "in this region, ordered by name" without sorting the region's rows on every page.
+    __table_args__ = (
+        Index("ix_enterprises_region_name", "region_code", "name"),
+        Index("ix_enterprises_city_name", func.substr(text("region_code"), 1, 4), "name"),
+    )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)

@@ -7,13 +7,15 @@ its date travels with the page so the reader knows how current it is.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import time
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from qilin.db import code_prefix
 from qilin.reference import regions
 from qilin.registry.models import Enterprise, EnterpriseTrack, FundingRound
 from qilin.tiers.models import TierSnapshotEntry
@@ -70,9 +72,9 @@ def region_condition(code: str) -> ColumnElement[bool]:
     """Enterprises in a province (33xxxx), city (3301xx) or county (330106) code."""
     region = regions.get(code)
     if region is not None and region.level == "province":
-        return Enterprise.region_code.startswith(code[:2], autoescape=True)
+        return code_prefix(Enterprise.region_code, code[:2])
     if region is not None and region.level == "prefecture":
-        return Enterprise.region_code.startswith(code[:4], autoescape=True)
+        return code_prefix(Enterprise.region_code, code[:4])
     return Enterprise.region_code == code
 
 
@@ -88,6 +90,33 @@ def _latest_round_type() -> Any:
     return latest
 
 
+COUNT_CACHE_SECONDS = 30.0
+_counts: dict[Hashable, tuple[float, int]] = {}
+# Bumped by imports and corrections in this process: cached totals key on it (other processes' writes
+# show after at most COUNT_CACHE_SECONDS).
+REGISTRY_WRITES = [0]
+
+
+def _count(session: Session, conditions: list[ColumnElement[bool]], *, key: Hashable | None) -> int:
+    if key is not None:
+        bind = session.get_bind()
+        key = (str(bind.engine.url), REGISTRY_WRITES[0], key)
+        hit = _counts.get(key)
+        if hit is not None and time.monotonic() - hit[0] < COUNT_CACHE_SECONDS:
+            return hit[1]
+    total = session.scalar(select(func.count()).select_from(Enterprise).where(*conditions)) or 0
+    if key is not None:
+        if len(_counts) > 10_000:
+            _counts.clear()
+        _counts[key] = (time.monotonic(), total)
+    return total
+
+
+def forget_counts() -> None:
+    """Drop cached totals (after an import or a change of region in this process; tests)."""
+    _counts.clear()
+
+
 def search(
     session: Session,
     *,
@@ -98,8 +127,13 @@ def search(
     sort: str = "name",
     page: int = 1,
     page_size: int = 20,
+    count_key: Hashable | None = None,
 ) -> Page:
-    """One page of enterprises inside ``scope`` matching ``filters``, with the total."""
+    """One page of enterprises inside ``scope`` matching ``filters``, with the total.
+
+    ``count_key`` names the scope (e.g. the role and region of the caller): the total for the same key,
+    filters and snapshot is then reused for :data:`COUNT_CACHE_SECONDS`, so paging through a large
+    registry counts the matches once, not on every page."""
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     page = max(1, page)
     entry = TierSnapshotEntry
@@ -114,22 +148,28 @@ def search(
             )
         )
     if filters.tier:
-        conditions.append(func.coalesce(entry.tier, "none") == filters.tier)
+        # Served by the (snapshot_id, tier, enterprise_id) index; "none" also covers enterprises the
+        # snapshot does not know (registered after it was taken).
+        tiered = select(entry.enterprise_id).where(entry.snapshot_id == (snapshot_id or -1))
+        if filters.tier == "none":
+            conditions.append(Enterprise.id.not_in(tiered.where(entry.tier != "none")))
+        else:
+            conditions.append(Enterprise.id.in_(tiered.where(entry.tier == filters.tier)))
     if filters.stage:
         conditions.append(_latest_round_type() == filters.stage)
     if filters.synthetic is not None:
         conditions.append(Enterprise.is_synthetic.is_(filters.synthetic))
     if filters.q:
         text = filters.q.strip()
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conditions.append(
             or_(
-                func.lower(Enterprise.name).contains(text.lower(), autoescape=True),
-                func.lower(Enterprise.name_en).contains(text.lower(), autoescape=True),
+                Enterprise.name.ilike(pattern, escape="\\"),
+                Enterprise.name_en.ilike(pattern, escape="\\"),
                 Enterprise.uscc == text.upper(),
             )
         )
-    base = select(Enterprise.id).outerjoin(entry, join_on).where(*conditions)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    total = _count(session, conditions, key=None if count_key is None else (count_key, filters, snapshot_id))
 
     column, descending = SORTS.get(sort, SORTS["name"])
     if column == "tier":
@@ -140,7 +180,10 @@ def search(
         order = [col.desc() if descending else col.asc(), Enterprise.id]
     # Two steps: the page's ids (an index walk that stops after the page), then the page's details —
     # the latest stage is looked up for these rows only, never for every matching row.
-    page_ids = list(session.scalars(base.order_by(*order).offset((page - 1) * page_size).limit(page_size)))
+    ids = select(Enterprise.id).where(*conditions)
+    if column == "tier":
+        ids = ids.outerjoin(entry, join_on)
+    page_ids = list(session.scalars(ids.order_by(*order).offset((page - 1) * page_size).limit(page_size)))
     position = {eid: i for i, eid in enumerate(page_ids)}
     rows = sorted(
         session.execute(

@@ -16,6 +16,7 @@ from qilin.common.messages import t
 from qilin.db import utcnow
 from qilin.reference import industries, regions, tracks
 from qilin.registry.models import Enterprise, EnterpriseTrack, FundingRound
+from qilin.registry.search import REGISTRY_WRITES
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,7 @@ def update(
         city = regions.city_of(str(changes["region_code"]))
         enterprise.city = city.name if city else enterprise.city
     if changed:
+        REGISTRY_WRITES[0] += 1
         enterprise.updated_at = utcnow()
         record(
             session,

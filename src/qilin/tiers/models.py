@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qilin.db import Base, utcnow
@@ -32,6 +32,10 @@ class TierSnapshot(Base):
 
 class TierSnapshotEntry(Base):
     __tablename__ = "tier_snapshot_entries"
+    # Lists filter one snapshot's entries by tier (企业库 tier filter, cockpit counts).
+    __table_args__ = (
+        Index("ix_tier_snapshot_entries_snapshot_tier", "snapshot_id", "tier", "enterprise_id"),
+    )
 
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("tier_snapshots.id"), primary_key=True)
     enterprise_id: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)

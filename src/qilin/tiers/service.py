@@ -145,6 +145,10 @@ def explain(
     return evaluation
 
 
+# Bumped by every snapshot taken in this process: caches of "the latest snapshot" key on it.
+SNAPSHOTS_TAKEN = [0]
+
+
 def take_snapshot(
     session: Session, *, as_of: dt.date, standard_id: str = DEFAULT_STANDARD, taken_by: str | None = None
 ) -> TierSnapshot:
@@ -170,6 +174,7 @@ def take_snapshot(
     )
     session.add(snapshot)
     session.flush()
+    SNAPSHOTS_TAKEN[0] += 1
     table: Table = TierSnapshotEntry.__table__  # type: ignore[assignment]
     rows = [
         {

@@ -16,10 +16,11 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from qilin.auth import service as users
@@ -109,7 +110,17 @@ def forget_principals() -> None:
     _principals.clear()
 
 
-def authenticate(request: Request) -> None:
+async def _resolve(user_id: int, version: int) -> Principal | None:
+    """The principal from the cache, or from the database in the thread pool (never blocking the loop)."""
+    cached = _principals.get((get_settings().database_url, user_id, version))
+    if cached is not None and time.monotonic() - cached[0] < PRINCIPAL_CACHE_SECONDS:
+        return cached[1]
+    return await run_in_threadpool(_principal_for, user_id, version)
+
+
+# Dependencies that do no blocking work are ``async``: FastAPI runs a sync dependency in the thread pool,
+# and those hops cost more than the checks themselves.
+async def authenticate(request: Request) -> None:
     """App-wide dependency: sets ``request.state.principal`` or refuses the request."""
     endpoint = request.scope.get("endpoint")
     if endpoint is not None and is_public(endpoint):
@@ -123,30 +134,30 @@ def authenticate(request: Request) -> None:
         if scheme.lower() == "bearer" and token:
             ids = users.read_token(token.strip(), settings=settings)
             if ids is not None:
-                principal = _principal_for(*ids)
+                principal = await _resolve(*ids)
         if principal is None:
             raise HTTPException(401, UNAUTHENTICATED, headers={"WWW-Authenticate": "Bearer"})
     else:
         uid, version = request.session.get("uid"), request.session.get("v")
         if isinstance(uid, int) and isinstance(version, int):
-            principal = _principal_for(uid, version)
+            principal = await _resolve(uid, version)
         if principal is None:
             request.session.pop("uid", None)
             raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     request.state.principal = principal
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:  # a public route asked for a principal: a programming error, refuse safely
         raise HTTPException(401, UNAUTHENTICATED)
     return principal
 
 
-def require(permission: Permission) -> Callable[[Principal], Principal]:
+def require(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
     """A route dependency: the principal, if its role has ``permission``; 403 otherwise."""
 
-    def check(principal: Principal = Depends(current_principal)) -> Principal:
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
         if not principal.can(permission):
             raise HTTPException(403, "无权执行此操作 / you are not allowed to do this")
         return principal

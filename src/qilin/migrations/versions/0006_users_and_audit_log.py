@@ -1,4 +1,4 @@
-"""users and audit log
+"""users and audit log; indexes for registry lists (by city/county and name, by tier)
 
 Revision ID: 0006
 Revises: 0005
@@ -64,6 +64,19 @@ def upgrade() -> None:
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
     _append_only("audit_log")
+    op.create_index("ix_enterprises_region_name", "enterprises", ["region_code", "name"], unique=False)
+    op.create_index(
+        "ix_enterprises_city_name",
+        "enterprises",
+        [sa.text("substr(region_code, 1, 4)"), "name"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_tier_snapshot_entries_snapshot_tier",
+        "tier_snapshot_entries",
+        ["snapshot_id", "tier", "enterprise_id"],
+        unique=False,
+    )
 
 
 def _postgresql() -> bool:
@@ -86,6 +99,9 @@ def _append_only(table: str) -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tier_snapshot_entries_snapshot_tier", table_name="tier_snapshot_entries")
+    op.drop_index("ix_enterprises_city_name", table_name="enterprises")
+    op.drop_index("ix_enterprises_region_name", table_name="enterprises")
     on = " ON audit_log" if _postgresql() else ""
     op.execute(f"DROP TRIGGER IF EXISTS audit_log_append_only{on}")
     op.drop_table("users")
