@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from qilin.auth.scope import Principal, enterprise_filter, lead_filter
@@ -47,14 +47,22 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
     ).all()
     latest = snapshots[-1] if snapshots else None
 
+    memo: dict[int, list[tuple[str | None, str, int]]] = {}
+
     def tier_rows(snapshot_id: int) -> list[tuple[str | None, str, int]]:
-        rows = session.execute(
-            select(Enterprise.region_code, TierSnapshotEntry.tier, func.count())
-            .join(Enterprise, Enterprise.id == TierSnapshotEntry.enterprise_id)
-            .where(TierSnapshotEntry.snapshot_id == snapshot_id, *scope)
-            .group_by(Enterprise.region_code, TierSnapshotEntry.tier)
-        )
-        return [(r[0], r[1], r[2]) for r in rows]
+        """(region, tier, enterprises) of one snapshot inside the scope; only tiered entries are read
+        (the (snapshot_id, tier) index skips the large "none" majority)."""
+        if snapshot_id not in memo:
+            rows = session.execute(
+                select(Enterprise.region_code, TierSnapshotEntry.tier, func.count())
+                .join(Enterprise, Enterprise.id == TierSnapshotEntry.enterprise_id)
+                .where(
+                    TierSnapshotEntry.snapshot_id == snapshot_id, TierSnapshotEntry.tier.in_(TIERED), *scope
+                )
+                .group_by(Enterprise.region_code, TierSnapshotEntry.tier)
+            )
+            memo[snapshot_id] = [(r[0], r[1], r[2]) for r in rows]
+        return memo[snapshot_id]
 
     tier_counts: Counter[str] = Counter()
     by_city: dict[str, Counter[str]] = defaultdict(Counter)
@@ -103,11 +111,13 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
             for code, n in rows
         ]
 
-    enterprises = session.scalar(select(func.count()).select_from(Enterprise).where(*scope)) or 0
-    synthetic = (
-        session.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.is_synthetic, *scope))
-        or 0
-    )
+    # One pass: the count and the synthetic share (a separate count would pick the is_synthetic index).
+    counted = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((Enterprise.is_synthetic, 1), else_=0)), 0)).where(
+            *scope
+        )
+    ).one()
+    enterprises, synthetic = int(counted[0]), int(counted[1])
 
     run = session.scalar(
         select(DiscoveryRun).order_by(DiscoveryRun.as_of.desc(), DiscoveryRun.id.desc()).limit(1)
