@@ -1,0 +1,57 @@
+"""The cockpit summary (驾驶舱) is plain data computed inside the viewer's scope: checked against the
+snapshot entries directly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qilin.auth.roles import Role
+from qilin.auth.scope import Principal
+from qilin.tiers.models import TierSnapshotEntry
+from qilin.tiers.service import take_snapshot
+from qilin.web import cockpit
+from webkit import REGION_OF, WEST, YINZHOU, build_dataset
+
+
+def _entries(session: Session, snapshot_id: int) -> dict[str, str]:
+    rows = session.execute(
+        select(TierSnapshotEntry.enterprise_id, TierSnapshotEntry.tier).where(
+            TierSnapshotEntry.snapshot_id == snapshot_id
+        )
+    )
+    return {eid: tier for eid, tier in rows}
+
+
+def test_cockpit_counts_follow_the_latest_snapshot_and_the_scope(session: Session) -> None:
+    build_dataset(session)
+    later = take_snapshot(session, as_of=dt.date(2026, 6, 30), taken_by="test")
+    session.commit()
+    tiers = _entries(session, later.id)
+    admin = cockpit.summary(session, principal=Principal(1, "a", Role.province_admin))
+    expected = Counter(t for t in tiers.values() if t != "none")
+    assert expected, tiers  # the dataset has tiered enterprises, so the counts below mean something
+    assert {t["code"]: t["count"] for t in admin["tiers"] if t["count"]} == dict(expected)
+    assert admin["as_of"] == "2026-06-30" and admin["enterprises"] == 3
+    assert admin["unicorns"] == expected["unicorn"] + expected["super_unicorn"]
+    assert sum(c["tiered"] for c in admin["by_city"]) == sum(expected.values())
+    assert [r["year"] for r in admin["trend"]] == [2025, 2026]
+    assert admin["leads"] == {"total": 2, "accepted": 0}
+    assert admin["funnel"][0] == {"stage": "企业库企业", "count": 3}
+
+    county = cockpit.summary(
+        session, principal=Principal(2, "c", Role.county_officer, region_code=REGION_OF[WEST])
+    )
+    assert county["enterprises"] == 1 and county["leads"]["total"] == 1
+    assert sum(t["count"] for t in county["tiers"]) == (tiers[WEST] != "none")
+    ningbo = cockpit.summary(session, principal=Principal(1, "a", Role.province_admin), city="330200")
+    assert ningbo["city"] == {"code": "330200", "name": "宁波市"} and ningbo["enterprises"] == 1
+    assert sum(t["count"] for t in ningbo["tiers"]) == (tiers[YINZHOU] != "none")
+    # A city code outside Zhejiang (or a county) is ignored, never an error.
+    assert (
+        cockpit.summary(session, principal=Principal(1, "a", Role.province_admin), city="110100")["city"]
+        is None
+    )
