@@ -336,3 +336,14 @@ def test_cli_rejects_bad_input_in_both_languages(
     assert "Traceback" not in result.output
     for word in words:
         assert word in result.stderr, result.stderr
+
+
+def test_signals_of_some_enterprises_equal_the_whole_registry_filtered(registry: str, session: Session) -> None:
+    """Reading only the enterprises' records and their investors' portfolios (企业画像) finds exactly the
+    signals that reading the whole registry finds for them — strong-investor records included."""
+    since = dt.date(2000, 1, 1)
+    everything = find_signals(session, since=since)
+    assert {s.kind for s in everything} >= {"strong_investor", "round_doubled"}
+    for enterprise_id in sorted({s.enterprise_id for s in everything}):
+        focused = find_signals(session, since=since, enterprise_ids={enterprise_id})
+        assert focused == [s for s in everything if s.enterprise_id == enterprise_id]

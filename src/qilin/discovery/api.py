@@ -20,7 +20,7 @@ from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
 from qilin.discovery.signals import Signal, find_signals
 from qilin.discovery.signals_cli import _signal_json
 from qilin.registry.api import enterprise_or_404
-from qilin.registry.models import Enterprise
+from qilin.registry.models import Enterprise, FundingRound, Valuation
 from qilin.web.security import db_session, require
 
 router = APIRouter(tags=["智能发现 discovery"])
@@ -136,12 +136,28 @@ def enterprise_score(session: Session, *, enterprise_id: str) -> dict[str, Any] 
     }
 
 
+# Signals are dated at a round or valuation: only enterprises with one in the window can have any. Up to
+# this many, only their records (and their investors' portfolios) are read; beyond it, the whole registry
+# once (long IN lists cost more).
+FOCUSED_SIGNALS_LIMIT = 10_000
+
+
 def recent_signals(
     session: Session, *, since: dt.date, enterprise_ids: set[str] | None = None
 ) -> list[Signal]:
-    found = find_signals(session, since=since)
+    """Signals since ``since`` of ``enterprise_ids`` (all when None), newest first."""
+    active = set(
+        session.scalars(select(FundingRound.enterprise_id).where(FundingRound.announced_on >= since))
+    )
+    active |= set(session.scalars(select(Valuation.enterprise_id).where(Valuation.as_of >= since)))
     if enterprise_ids is not None:
-        found = [s for s in found if s.enterprise_id in enterprise_ids]
+        active &= enterprise_ids
+    if not active:
+        return []
+    focused = len(active) <= FOCUSED_SIGNALS_LIMIT
+    found = find_signals(session, since=since, enterprise_ids=active if focused else None)
+    if not focused:
+        found = [s for s in found if s.enterprise_id in active]
     return sorted(found, key=lambda s: (s.on, s.enterprise_id), reverse=True)
 
 

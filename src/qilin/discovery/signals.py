@@ -39,11 +39,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 from itertools import pairwise
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -247,9 +248,15 @@ class _Builder:
     """Signals of one run: the records, indexed once, and the window."""
 
     def __init__(
-        self, records: RegistryRecords, since: dt.date, until: dt.date, params: SignalParams
+        self,
+        records: RegistryRecords,
+        since: dt.date,
+        until: dt.date,
+        params: SignalParams,
+        focus: frozenset[str] | None = None,
     ) -> None:
         self.records, self.since, self.until, self.params = records, since, until, params
+        self.focus = focus  # only these enterprises' signals (the others' records are context)
         self.rounds: dict[str, list[RoundRecord]] = defaultdict(list)
         for r in sorted(records.rounds, key=lambda r: (r.announced_on, r.id)):
             if r.round_type in PRIVATE_ROUND_TYPES:
@@ -265,6 +272,9 @@ class _Builder:
 
     def in_window(self, on: dt.date) -> bool:
         return self.since <= on <= self.until
+
+    def wanted(self, enterprise_id: str) -> bool:
+        return self.focus is None or enterprise_id in self.focus
 
     def signal(
         self,
@@ -300,6 +310,8 @@ class _Builder:
     def round_signals(self) -> list[Signal]:
         out: list[Signal] = []
         for eid, rounds in self.rounds.items():
+            if not self.wanted(eid):
+                continue
             by_date: dict[dt.date, list[RoundRecord]] = defaultdict(list)
             for r in rounds:
                 by_date[r.announced_on].append(r)
@@ -377,6 +389,8 @@ class _Builder:
                 )  # fmt: skip
         out: list[Signal] = []
         for eid, valuations in by_enterprise.items():
+            if not self.wanted(eid):
+                continue
             best: dict[dt.date, ValuationRecord] = {}
             for v in valuations:
                 kept = best.get(v.as_of)
@@ -421,7 +435,9 @@ class _Builder:
 
     def investor_signals(self) -> list[Signal]:
         out: list[Signal] = []
-        for rounds in self.rounds.values():
+        for eid, rounds in self.rounds.items():
+            if not self.wanted(eid):
+                continue
             for r in rounds:
                 if not self.in_window(r.announced_on):
                     continue
@@ -498,9 +514,12 @@ def compute_signals(
     until: dt.date,
     params: SignalParams | None = None,
     kinds: Sequence[str] | None = None,
+    enterprise_ids: Collection[str] | None = None,
 ) -> list[Signal]:
-    """The signals dated ``since`` … ``until`` (both inclusive), ordered by date, enterprise, kind."""
-    builder = _Builder(records, since, until, params or SignalParams())
+    """The signals dated ``since`` … ``until`` (both inclusive), ordered by date, enterprise, kind; of
+    ``enterprise_ids`` only when given (the other records still count, e.g. an investor's earlier picks)."""
+    focus = None if enterprise_ids is None else frozenset(enterprise_ids)
+    builder = _Builder(records, since, until, params or SignalParams(), focus)
     wanted = set(KINDS if kinds is None else kinds)
     found: list[Signal] = []
     if wanted & {"round_doubled", "quick_follow_on"}:
@@ -523,11 +542,68 @@ def _cents(value: Decimal | None) -> int | None:
     return None if value is None else int(value.scaleb(2))
 
 
-def load_records(session: Session) -> RegistryRecords:
-    """Every record the signals read: enterprises, rounds with their investors, valuations, outcomes."""
+def load_focused_records(session: Session, enterprise_ids: Collection[str]) -> RegistryRecords:
+    """What the signals of ``enterprise_ids`` read, and no more: their own records, and, for the
+    strong-investor signal, every round of their investors (with all its investors) and the outcomes of
+    the enterprises those rounds funded. Signals of these enterprises computed from it equal those
+    computed from the whole registry (a test checks it)."""
+    own = load_records(session, enterprise_ids=enterprise_ids)
+    their_investors = (
+        select(RoundInvestor.investor_id)
+        .join(FundingRound, FundingRound.id == RoundInvestor.round_id)
+        .where(FundingRound.enterprise_id.in_(sorted(enterprise_ids)))
+    )
+    fr = FundingRound
+    context_rounds = session.execute(
+        select(fr.id, fr.enterprise_id, fr.announced_on, fr.round_type, fr.amount, fr.currency,
+               fr.post_money_valuation, fr.post_money_currency, fr.amount_text)
+        .where(
+            fr.id.in_(select(RoundInvestor.round_id).where(RoundInvestor.investor_id.in_(their_investors))),
+            fr.enterprise_id.not_in(sorted(enterprise_ids)),
+        )
+    ).all()  # fmt: skip
+    investors: dict[int, list[str]] = defaultdict(list)
+    for round_id, name in session.execute(
+        select(RoundInvestor.round_id, Investor.name)
+        .join(Investor, Investor.id == RoundInvestor.investor_id)
+        .where(RoundInvestor.round_id.in_([r.id for r in context_rounds]))
+        .order_by(RoundInvestor.round_id, RoundInvestor.position)
+    ):
+        investors[round_id].append(name)
+    rounds = own.rounds + tuple(
+        RoundRecord(
+            r.id, r.enterprise_id, r.announced_on, r.round_type,
+            _cents(r.amount) if r.currency else None, r.currency if r.amount is not None else None,
+            tuple(investors[r.id]), _cents(r.post_money_valuation), r.post_money_currency, r.amount_text,
+        )
+        for r in context_rounds
+    )  # fmt: skip
+    backed = sorted({r.enterprise_id for r in context_rounds})
+    ev = LifecycleEvent
+    outcomes = own.outcomes + tuple(
+        OutcomeRecord(e.id, e.enterprise_id, e.kind, e.occurred_on)
+        for e in session.execute(
+            select(ev.id, ev.enterprise_id, ev.kind, ev.occurred_on).where(
+                ev.kind.in_(sorted(OUTCOME_KINDS)), ev.enterprise_id.in_(backed)
+            )
+        )
+    )
+    return RegistryRecords(own.enterprises, rounds, own.valuations, outcomes)
+
+
+def load_records(session: Session, *, enterprise_ids: Collection[str] | None = None) -> RegistryRecords:
+    """Every record the signals read: enterprises, rounds with their investors, valuations, outcomes —
+    of ``enterprise_ids`` only when given."""
+    only = None if enterprise_ids is None else sorted(enterprise_ids)
+
+    def scoped(query: Any, column: Any) -> Any:
+        return query if only is None else query.where(column.in_(only))
+
     enterprises = {
         e.id: EnterpriseRecord(e.id, e.name, bool(e.is_synthetic))
-        for e in session.execute(select(Enterprise.id, Enterprise.name, Enterprise.is_synthetic))
+        for e in session.execute(
+            scoped(select(Enterprise.id, Enterprise.name, Enterprise.is_synthetic), Enterprise.id)
+        )
     }
     investors: dict[int, list[str]] = defaultdict(list)
     query = (
@@ -535,6 +611,10 @@ def load_records(session: Session) -> RegistryRecords:
         .join(Investor, Investor.id == RoundInvestor.investor_id)
         .order_by(RoundInvestor.round_id, RoundInvestor.position)
     )
+    if only is not None:
+        query = query.join(FundingRound, FundingRound.id == RoundInvestor.round_id).where(
+            FundingRound.enterprise_id.in_(only)
+        )
     for round_id, name in session.execute(query):
         investors[round_id].append(name)
     fr = FundingRound
@@ -544,10 +624,10 @@ def load_records(session: Session) -> RegistryRecords:
             _cents(r.amount) if r.currency else None, r.currency if r.amount is not None else None,
             tuple(investors[r.id]), _cents(r.post_money_valuation), r.post_money_currency, r.amount_text,
         )
-        for r in session.execute(
+        for r in session.execute(scoped(
             select(fr.id, fr.enterprise_id, fr.announced_on, fr.round_type, fr.amount, fr.currency,
-                   fr.post_money_valuation, fr.post_money_currency, fr.amount_text)
-        )
+                   fr.post_money_valuation, fr.post_money_currency, fr.amount_text), fr.enterprise_id
+        ))
     )  # fmt: skip
     va = Valuation
     valuations = tuple(
@@ -555,14 +635,22 @@ def load_records(session: Session) -> RegistryRecords:
             f"valuation:{v.id}", v.enterprise_id, v.as_of, _cents(v.value) or 0, v.currency, v.evidence
         )
         for v in session.execute(
-            select(va.id, va.enterprise_id, va.as_of, va.value, va.currency, va.evidence)
+            scoped(
+                select(va.id, va.enterprise_id, va.as_of, va.value, va.currency, va.evidence),
+                va.enterprise_id,
+            )
         )
     )
     ev = LifecycleEvent
     outcomes = tuple(
         OutcomeRecord(e.id, e.enterprise_id, e.kind, e.occurred_on)
         for e in session.execute(
-            select(ev.id, ev.enterprise_id, ev.kind, ev.occurred_on).where(ev.kind.in_(sorted(OUTCOME_KINDS)))
+            scoped(
+                select(ev.id, ev.enterprise_id, ev.kind, ev.occurred_on).where(
+                    ev.kind.in_(sorted(OUTCOME_KINDS))
+                ),
+                ev.enterprise_id,
+            )
         )
     )
     return RegistryRecords(enterprises, rounds, valuations, outcomes)
@@ -575,8 +663,19 @@ def find_signals(
     until: dt.date | None = None,
     params: SignalParams | None = None,
     kinds: Sequence[str] | None = None,
+    enterprise_ids: Collection[str] | None = None,
 ) -> list[Signal]:
-    """The signals dated ``since`` … ``until`` (default: today) from the registry."""
+    """The signals dated ``since`` … ``until`` (default: today) from the registry; of ``enterprise_ids``
+    only when given (reading just their records and their investors' portfolios, not the registry)."""
+    if enterprise_ids is None:
+        records = load_records(session)
+    else:
+        records = load_focused_records(session, enterprise_ids)
     return compute_signals(
-        load_records(session), since=since, until=until or today(), params=params, kinds=kinds
+        records,
+        since=since,
+        until=until or today(),
+        params=params,
+        kinds=kinds,
+        enterprise_ids=enterprise_ids,
     )

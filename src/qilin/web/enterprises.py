@@ -385,6 +385,10 @@ def list_page(
             sort=query.sort,
             page=number,
             page_size=page_size,
+            # Totals are reused while paging, except when the scope was narrowed by a valuation range.
+            count_key=None
+            if query.valuation_filtered
+            else ("page", principal.role, principal.region_code, principal.enterprise_id),
         )
 
     result = run(page or query.page)
