@@ -29,7 +29,7 @@
         visualMap: { min: 0, max: max, left: "left", bottom: 10, text: ["多", "少"], calculable: true,
                      inRange: { color: ["#e8f1fb", "#1f5fa8"] } },
         series: [{ type: "map", map: "zhejiang", roam: false, nameProperty: "name",
-                   label: { show: true, fontSize: 11 },
+                   label: { show: true, fontSize: 11, color: "#1d2733", textBorderColor: "#fff", textBorderWidth: 2 },
                    selectedMode: "single", data: values }]
       });
       map.on("click", function (p) {
@@ -50,13 +50,14 @@
   var trend = chart("trend-chart");
   if (trend) {
     trend.setOption({
-      tooltip: { trigger: "axis" }, legend: { data: ["独角兽", "梯队企业"] },
-      grid: { left: 50, right: 20, top: 40, bottom: 30 },
+      tooltip: { trigger: "axis" }, legend: { data: ["独角兽", "梯队企业"], top: 0, left: "center" },
+      grid: { left: 50, right: 30, top: 40, bottom: 30 },
       xAxis: { type: "category", data: data.trend.map(function (r) { return String(r.year); }) },
       yAxis: { type: "value" },
       series: [
         { name: "独角兽", type: "line", data: data.trend.map(function (r) { return r.unicorns; }),
-          markLine: { data: [{ yAxis: data.target, name: "2027目标" }], label: { formatter: "目标 " + data.target } } },
+          markLine: { symbol: "none", data: [{ yAxis: data.target, name: "2027目标" }],
+                      label: { position: "insideEndTop", formatter: data.target_year + " 年目标 " + data.target } } },
         { name: "梯队企业", type: "bar", data: data.trend.map(function (r) { return r.tiered; }), itemStyle: { color: "#9cc3e6" } }
       ]
     });
