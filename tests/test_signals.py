@@ -338,7 +338,7 @@ def test_cli_rejects_bad_input_in_both_languages(
         assert word in result.stderr, result.stderr
 
 
-def test_signals_of_some_enterprises_equal_the_whole_registry_filtered(registry: str, session: Session) -> None:
+def test_focused_signals_equal_the_whole_registry_filtered(registry: str, session: Session) -> None:
     """Reading only the enterprises' records and their investors' portfolios (企业画像) finds exactly the
     signals that reading the whole registry finds for them — strong-investor records included."""
     since = dt.date(2000, 1, 1)
