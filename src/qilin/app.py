@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from qilin.audit import hooks as _audit_hooks  # noqa: F401  (workflow records into the audit log)
 from qilin.config import Settings, get_settings
 from qilin.web.security import LoginRequired, authenticate, forget_principals, is_api
 

@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from rich.console import Console
 
+from qilin.audit import hooks as _audit_hooks  # noqa: F401  (workflow records into the audit log)
 from qilin.auth import cli as users_cli
 from qilin.common.messages import both
 from qilin.config import get_settings

@@ -33,7 +33,7 @@ class Actor:
         return cls(name=f"cli:{user}", channel="cli", address="local")
 
 
-def _jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:
+def jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:
     if values is None:
         return None
     out: dict[str, Any] = {}
@@ -64,8 +64,8 @@ def record(
         action=action,
         subject_type=subject_type,
         subject_id=None if subject_id is None else str(subject_id),
-        old=_jsonable(old),
-        new=_jsonable(new),
+        old=jsonable(old),
+        new=jsonable(new),
         source_address=actor.address,
     )
     session.add(entry)

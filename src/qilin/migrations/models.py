@@ -1,5 +1,6 @@
 """Every table's model, imported so that ``Base.metadata`` is complete for migrations and tests."""
 
+from qilin.audit import hooks as audit_hooks
 from qilin.audit import models as audit_models
 from qilin.auth import models as auth_models
 from qilin.db import Base
@@ -10,6 +11,7 @@ from qilin.tiers import selection_models
 
 __all__ = [
     "Base",
+    "audit_hooks",
     "audit_models",
     "auth_models",
     "leads_models",
