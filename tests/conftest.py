@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from qilin import config as qilin_config
 from qilin import db as qilin_db
 from qilin.migrations.models import Base
+from qilin.registry.search import forget_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKTEST_DIR = ROOT / "data" / "backtest" / "dev"
@@ -72,6 +73,7 @@ def db_url(
     """A migrated, empty database on each backend; also the configured database of CLI calls."""
     url = database_urls[request.param]
     _clear(qilin_db.get_engine(url))
+    forget_counts()  # per-process caches of list totals and names describe the previous test's data
     monkeypatch.setenv("QILIN_DATABASE_URL", url)
     monkeypatch.setenv("QILIN_ENV", "test")
     qilin_config.get_settings.cache_clear()

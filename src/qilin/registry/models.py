@@ -35,14 +35,16 @@ class Enterprise(Base):
     __tablename__ = "enterprises"
     # The registry list pages by name inside a county or a city (a city officer's scope): these indexes
     # serve "in this region, ordered by name" without sorting the region's rows on every page.
+    # The id completes each index so that paging (ORDER BY name, id … OFFSET) walks the index alone.
     __table_args__ = (
-        Index("ix_enterprises_region_name", "region_code", "name"),
-        Index("ix_enterprises_city_name", func.substr(text("region_code"), 1, 4), "name"),
+        Index("ix_enterprises_name_id", "name", "id"),
+        Index("ix_enterprises_region_name", "region_code", "name", "id"),
+        Index("ix_enterprises_city_name", func.substr(text("region_code"), 1, 4), "name", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
-    name: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str | None] = mapped_column(String(200))
     founded_on: Mapped[dt.date | None] = mapped_column(Date)
     country: Mapped[str | None] = mapped_column(String(64))

@@ -113,8 +113,45 @@ def _count(session: Session, conditions: list[ColumnElement[bool]], *, key: Hash
 
 
 def forget_counts() -> None:
-    """Drop cached totals (after an import or a change of region in this process; tests)."""
+    """Drop cached totals and names (tests, which empty the database between cases)."""
     _counts.clear()
+    _names.clear()
+
+
+# Substring search over names (LIKE '%…%') reads every row; for a rare fragment that is the whole table on
+# every page. Each process keeps the names in memory (about 10 MB per 100,000 enterprises), refreshed
+# after NAMES_CACHE_SECONDS or a write in this process, and turns a fragment into the ids that contain it.
+# A common fragment (more than NAME_MATCH_LIMIT matches) is left to the database, which finds a page of
+# those quickly by walking the name index.
+NAMES_CACHE_SECONDS = 60.0
+NAME_MATCH_LIMIT = 2000
+_names: dict[str, tuple[float, int, list[tuple[str, str]]]] = {}
+
+
+def _name_matches(session: Session, text: str) -> list[str] | None:
+    """Ids whose Chinese or English name contains ``text`` (case-insensitive); None when too many."""
+    url = str(session.get_bind().engine.url)
+    cached = _names.get(url)
+    if (
+        cached is None
+        or cached[1] != REGISTRY_WRITES[0]
+        or time.monotonic() - cached[0] > NAMES_CACHE_SECONDS
+    ):
+        rows = session.execute(select(Enterprise.id, Enterprise.name, Enterprise.name_en))
+        cached = (
+            time.monotonic(),
+            REGISTRY_WRITES[0],
+            [(eid, f"{name}\x00{name_en or ''}".lower()) for eid, name, name_en in rows],
+        )
+        _names[url] = cached
+    needle = text.lower()
+    found: list[str] = []
+    for eid, haystack in cached[2]:
+        if needle in haystack:
+            found.append(eid)
+            if len(found) > NAME_MATCH_LIMIT:
+                return None
+    return found
 
 
 def search(
@@ -161,14 +198,18 @@ def search(
         conditions.append(Enterprise.is_synthetic.is_(filters.synthetic))
     if filters.q:
         text = filters.q.strip()
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(
-            or_(
-                Enterprise.name.ilike(pattern, escape="\\"),
-                Enterprise.name_en.ilike(pattern, escape="\\"),
-                Enterprise.uscc == text.upper(),
+        matches = _name_matches(session, text) if "\x00" not in text else []
+        if matches is None:
+            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conditions.append(
+                or_(
+                    Enterprise.name.ilike(pattern, escape="\\"),
+                    Enterprise.name_en.ilike(pattern, escape="\\"),
+                    Enterprise.uscc == text.upper(),
+                )
             )
-        )
+        else:
+            conditions.append(or_(Enterprise.id.in_(matches), Enterprise.uscc == text.upper()))
     total = _count(session, conditions, key=None if count_key is None else (count_key, filters, snapshot_id))
 
     column, descending = SORTS.get(sort, SORTS["name"])

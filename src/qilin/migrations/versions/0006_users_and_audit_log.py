@@ -64,13 +64,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
     _append_only("audit_log")
-    op.create_index("ix_enterprises_region_name", "enterprises", ["region_code", "name"], unique=False)
-    op.create_index(
-        "ix_enterprises_city_name",
-        "enterprises",
-        [sa.text("substr(region_code, 1, 4)"), "name"],
-        unique=False,
-    )
+    # The id completes each index so that paging (ORDER BY name, id … OFFSET) walks the index alone.
+    op.drop_index("ix_enterprises_name", table_name="enterprises")
+    op.create_index("ix_enterprises_name_id", "enterprises", ["name", "id"], unique=False)
+    op.create_index("ix_enterprises_region_name", "enterprises", ["region_code", "name", "id"], unique=False)
+    city = sa.text("substr(region_code, 1, 4)")
+    op.create_index("ix_enterprises_city_name", "enterprises", [city, "name", "id"], unique=False)
     op.create_index(
         "ix_tier_snapshot_entries_snapshot_tier",
         "tier_snapshot_entries",
@@ -102,6 +101,8 @@ def downgrade() -> None:
     op.drop_index("ix_tier_snapshot_entries_snapshot_tier", table_name="tier_snapshot_entries")
     op.drop_index("ix_enterprises_city_name", table_name="enterprises")
     op.drop_index("ix_enterprises_region_name", table_name="enterprises")
+    op.drop_index("ix_enterprises_name_id", table_name="enterprises")
+    op.create_index("ix_enterprises_name", "enterprises", ["name"], unique=False)
     on = " ON audit_log" if _postgresql() else ""
     op.execute(f"DROP TRIGGER IF EXISTS audit_log_append_only{on}")
     op.drop_table("users")
