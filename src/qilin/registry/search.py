@@ -7,6 +7,7 @@ its date travels with the page so the reader knows how current it is.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from bisect import bisect_right
 from collections.abc import Hashable, Sequence
@@ -99,18 +100,36 @@ REGISTRY_WRITES = [0]
 
 
 def _count(session: Session, conditions: list[ColumnElement[bool]], *, key: Hashable | None) -> int:
-    if key is not None:
-        bind = session.get_bind()
-        key = (str(bind.engine.url), REGISTRY_WRITES[0], key)
+    def query() -> int:
+        return session.scalar(select(func.count()).select_from(Enterprise).where(*conditions)) or 0
+
+    if key is None:
+        return query()
+    key = (str(session.get_bind().engine.url), REGISTRY_WRITES[0], key)
+
+    def cached() -> int | None:
         hit = _counts.get(key)
-        if hit is not None and time.monotonic() - hit[0] < COUNT_CACHE_SECONDS:
-            return hit[1]
-    total = session.scalar(select(func.count()).select_from(Enterprise).where(*conditions)) or 0
-    if key is not None:
-        if len(_counts) > 10_000:
-            _counts.clear()
-        _counts[key] = (time.monotonic(), total)
+        return hit[1] if hit is not None and time.monotonic() - hit[0] < COUNT_CACHE_SECONDS else None
+
+    total = cached()
+    if total is not None:
+        return total
+    with _guard:
+        lock = _count_locks.setdefault(key, threading.Lock())
+    with lock:  # concurrent requests for the same new total wait for one count, not run it each
+        total = cached()
+        if total is None:
+            total = query()
+            if len(_counts) > 10_000:
+                _counts.clear()
+            _counts[key] = (time.monotonic(), total)
+    with _guard:
+        _count_locks.pop(key, None)
     return total
+
+
+_guard = threading.Lock()
+_count_locks: dict[Hashable, threading.Lock] = {}
 
 
 def forget_counts() -> None:
@@ -155,27 +174,42 @@ class _NameIndex:
 _names: dict[str, _NameIndex] = {}
 
 
+_names_loading = threading.Lock()
+
+
+def _fresh(index: _NameIndex | None) -> bool:
+    return (
+        index is not None
+        and index.writes == REGISTRY_WRITES[0]
+        and time.monotonic() - index.loaded_at <= NAMES_CACHE_SECONDS
+    )
+
+
+def _load_names(session: Session) -> _NameIndex:
+    ids: list[str] = []
+    starts: list[int] = []
+    parts: list[str] = []
+    length = 0
+    for eid, name, name_en in session.execute(select(Enterprise.id, Enterprise.name, Enterprise.name_en)):
+        entry = f"{name}\x00{name_en or ''}\x01".lower()
+        ids.append(eid)
+        starts.append(length)
+        parts.append(entry)
+        length += len(entry)
+    return _NameIndex(time.monotonic(), REGISTRY_WRITES[0], "".join(parts), starts, ids)
+
+
 def _name_matches(session: Session, text: str) -> list[str] | None:
     """Ids whose Chinese or English name contains ``text`` (case-insensitive); None when too many."""
     url = str(session.get_bind().engine.url)
     index = _names.get(url)
-    if (
-        index is None
-        or index.writes != REGISTRY_WRITES[0]
-        or time.monotonic() - index.loaded_at > NAMES_CACHE_SECONDS
-    ):
-        ids: list[str] = []
-        starts: list[int] = []
-        parts: list[str] = []
-        length = 0
-        for eid, name, name_en in session.execute(select(Enterprise.id, Enterprise.name, Enterprise.name_en)):
-            entry = f"{name}\x00{name_en or ''}\x01".lower()
-            ids.append(eid)
-            starts.append(length)
-            parts.append(entry)
-            length += len(entry)
-        index = _NameIndex(time.monotonic(), REGISTRY_WRITES[0], "".join(parts), starts, ids)
-        _names[url] = index
+    if not _fresh(index):
+        with _names_loading:  # one thread loads; the others wait for its index instead of loading too
+            index = _names.get(url)
+            if not _fresh(index):
+                index = _load_names(session)
+                _names[url] = index
+    assert index is not None
     needle = text.lower()
     if not needle or "\x00" in needle or "\x01" in needle:
         return None
