@@ -35,11 +35,12 @@ class Enterprise(Base):
     __tablename__ = "enterprises"
     # The registry list pages by name inside a county or a city (a city officer's scope): these indexes
     # serve "in this region, ordered by name" without sorting the region's rows on every page.
-    # The id completes each index so that paging (ORDER BY name, id … OFFSET) walks the index alone.
+    # The id completes each index so that paging (ORDER BY name, id … OFFSET) walks the index alone, and the
+    # English name so that a name search (LIKE) is answered from the index without reading the rows.
     __table_args__ = (
-        Index("ix_enterprises_name_id", "name", "id"),
-        Index("ix_enterprises_region_name", "region_code", "name", "id"),
-        Index("ix_enterprises_city_name", func.substr(text("region_code"), 1, 4), "name", "id"),
+        Index("ix_enterprises_name_id", "name", "id", "name_en"),
+        Index("ix_enterprises_region_name", "region_code", "name", "id", "name_en"),
+        Index("ix_enterprises_city_name", func.substr(text("region_code"), 1, 4), "name", "id", "name_en"),
     )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)

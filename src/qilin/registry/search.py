@@ -261,17 +261,20 @@ def search(
     if filters.q:
         text = filters.q.strip()
         matches = _name_matches(session, text)
+        # A USCC is 18 letters and digits; only such a query also looks the code up (an OR on another
+        # index would make the database scan the scope instead of probing the few matching names).
+        by_uscc = [Enterprise.uscc == text.upper()] if len(text) == 18 and text.isalnum() else []
         if matches is None:
             pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             conditions.append(
                 or_(
                     Enterprise.name.ilike(pattern, escape="\\"),
                     Enterprise.name_en.ilike(pattern, escape="\\"),
-                    Enterprise.uscc == text.upper(),
+                    *by_uscc,
                 )
             )
         else:
-            conditions.append(or_(Enterprise.id.in_(matches), Enterprise.uscc == text.upper()))
+            conditions.append(or_(Enterprise.id.in_(matches), *by_uscc))
     total = _count(session, conditions, key=None if count_key is None else (count_key, filters, snapshot_id))
 
     column, descending = SORTS.get(sort, SORTS["name"])
