@@ -184,3 +184,26 @@ def test_county_officer_sees_only_their_county(
     ids = _enterprise_ids(page)
     assert ids and set(ids) <= in_county, sorted(set(ids) - in_county)
     assert console_errors == []
+
+
+def test_phone_width_keeps_pages_within_the_screen(
+    page: Page, live_server: LiveServer, console_errors: list[str]
+) -> None:
+    """At 390 px the cockpit's charts stack in one column and nothing widens the page sideways (wide tables
+    scroll inside their cards); clicking a city in the cockpit's table filters the cockpit."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, live_server, "admin")
+    for path in ("/", "/enterprises"):
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, (path, overflow)
+    page.goto(live_server.url + "/")
+    boxes = [page.locator(f"#{chart}").bounding_box() for chart in ("zj-map", "track-chart")]
+    assert all(box is not None for box in boxes)
+    assert boxes[1]["y"] > boxes[0]["y"] + boxes[0]["height"] - 1  # type: ignore[index]  # one column
+    page.locator("#city-table a", has_text="宁波市").click()
+    page.wait_for_url(re.compile(r"/\?city=330200$"))
+    expect(page.locator("h1")).to_contain_text("宁波市")
+    page.wait_for_load_state("networkidle")
+    assert console_errors == []

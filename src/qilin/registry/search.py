@@ -157,8 +157,18 @@ class _NameIndex:
     text: str
     starts: list[int]
     ids: list[str]
+    # Fragments already looked up in this index (paging through results repeats them).
+    recent: dict[tuple[str, int], list[str] | None] = field(default_factory=dict)
 
     def matches(self, needle: str, limit: int) -> list[str] | None:
+        key = (needle, limit)
+        if key not in self.recent:
+            if len(self.recent) > 1000:
+                self.recent.clear()
+            self.recent[key] = self._scan(needle, limit)
+        return self.recent[key]
+
+    def _scan(self, needle: str, limit: int) -> list[str] | None:
         found: list[str] = []
         position = self.text.find(needle)
         while position != -1:
@@ -214,6 +224,16 @@ def _name_matches(session: Session, text: str) -> list[str] | None:
     if not needle or "\x00" in needle or "\x01" in needle:
         return None
     return index.matches(needle, NAME_MATCH_LIMIT)
+
+
+def _track_codes() -> Any:
+    """The enterprise's track codes joined by commas (codes hold no commas), in the page's one query."""
+    return (
+        select(func.aggregate_strings(EnterpriseTrack.track_code, ","))
+        .where(EnterpriseTrack.enterprise_id == Enterprise.id)
+        .correlate(Enterprise)
+        .scalar_subquery()
+    )
 
 
 def search(
@@ -305,6 +325,7 @@ def search(
                 Enterprise.is_synthetic,
                 entry.tier,
                 _latest_round_type().label("latest_stage"),
+                _track_codes().label("tracks"),
             )
             .outerjoin(entry, join_on)
             .where(Enterprise.id.in_(page_ids))
@@ -313,14 +334,6 @@ def search(
         else [],
         key=lambda r: position[r.id],
     )
-    tracks_of: dict[str, list[str]] = {}
-    if rows:
-        for eid, code in session.execute(
-            select(EnterpriseTrack.enterprise_id, EnterpriseTrack.track_code)
-            .where(EnterpriseTrack.enterprise_id.in_([r.id for r in rows]))
-            .order_by(EnterpriseTrack.track_code)
-        ):
-            tracks_of.setdefault(eid, []).append(code)
     items = [
         ListItem(
             id=r.id,
@@ -335,7 +348,7 @@ def search(
             tier=r.tier,
             latest_stage=r.latest_stage,
             is_synthetic=r.is_synthetic,
-            tracks=tracks_of.get(r.id, []),
+            tracks=sorted(r.tracks.split(",")) if r.tracks else [],
         )
         for r in rows
     ]
