@@ -72,6 +72,9 @@ def _error_page(request: Request, status: int, message: str) -> Response:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     forget_principals()
+    from qilin.auth.service import forget_address_failures
+
+    forget_address_failures()
     from qilin.registry.api import forget_cached
 
     forget_cached()

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, gt=0)
     login_lock_seconds: int = Field(default=15 * 60, gt=0)
     login_failure_delay_seconds: float = Field(default=0.5, ge=0)
+    # Failures from one source address (over all accounts) within login_lock_seconds before it is refused.
+    login_max_failures_per_address: int = Field(default=20, gt=0)
     # Worker threads per server process for request handlers (database work).
     web_threads: int = Field(default=4, ge=1, le=64)
     # The tier standard behind the tiers shown in lists and on the cockpit.

@@ -5,6 +5,7 @@
     AuthError
     ├── InvalidCredentials   wrong user name or password (never says which)
     ├── AccountLocked        too many failures in a row; locked until a time
+    │   └── AddressThrottled too many failures from one source address (many accounts tried)
     └── UserError            a user that cannot be created as asked (bad role, region, duplicate)
 """
 
@@ -28,6 +29,15 @@ class AccountLocked(AuthError):
         super().__init__(
             f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试",
             f"too many failed logins; the account is locked for {minutes} more minutes",
+        )
+
+
+class AddressThrottled(AccountLocked):
+    def __init__(self, minutes: int) -> None:
+        AuthError.__init__(
+            self,
+            f"此地址登录失败次数过多，请 {minutes} 分钟后再试",
+            f"too many failed logins from this address; try again in {minutes} minutes",
         )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qilin.audit.service import Actor, record
-from qilin.auth.errors import AccountLocked, InvalidCredentials, UserError
+from qilin.auth.errors import AccountLocked, AddressThrottled, InvalidCredentials, UserError
 from qilin.auth.models import User
 from qilin.auth.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, verify_password
 from qilin.auth.roles import REGIONAL_ROLES, Role
@@ -124,6 +126,45 @@ def public_fields(user: User) -> dict[str, Any]:
     }
 
 
+# Failed logins per source address, in this process: trying many accounts from one address (password
+# spraying) is refused too, though no single account reaches its own limit.
+_address_failures: dict[str, deque[float]] = {}
+_address_guard = threading.Lock()
+
+
+def _address_failures_recent(address: str, settings: Settings) -> deque[float]:
+    horizon = time.monotonic() - settings.login_lock_seconds
+    failures = _address_failures.setdefault(address, deque())
+    while failures and failures[0] < horizon:
+        failures.popleft()
+    return failures
+
+
+def _check_address(address: str | None, settings: Settings) -> None:
+    if not address:
+        return
+    with _address_guard:
+        failures = _address_failures_recent(address, settings)
+        if len(failures) >= settings.login_max_failures_per_address:
+            wait = failures[0] + settings.login_lock_seconds - time.monotonic()
+            raise AddressThrottled(max(1, int(wait // 60) + 1))
+
+
+def _note_address_failure(address: str | None, settings: Settings) -> None:
+    if not address:
+        return
+    with _address_guard:
+        if len(_address_failures) > 100_000:
+            _address_failures.clear()
+        _address_failures_recent(address, settings).append(time.monotonic())
+
+
+def forget_address_failures() -> None:
+    """Drop the per-address counts (a new server process starts empty; tests)."""
+    with _address_guard:
+        _address_failures.clear()
+
+
 def authenticate(
     session: Session,
     *,
@@ -136,10 +177,12 @@ def authenticate(
     """The user whose password matches, or an error. Each failure in a row waits a little longer
     (``login_failure_delay_seconds`` × failures); after ``login_max_failures`` the account locks for
     ``login_lock_seconds``. Failures and successes are audited; the caller commits."""
+    _check_address(actor_address, settings)
     user = get_by_username(session, username=username.strip())
     now = utcnow()
     actor = Actor(name=username.strip()[:100] or "?", channel=channel, address=actor_address)
     if user is None or not user.active:
+        _note_address_failure(actor_address, settings)
         verify_password(DUMMY_HASH, password)
         time.sleep(settings.login_failure_delay_seconds)
         raise InvalidCredentials()
@@ -147,6 +190,7 @@ def authenticate(
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         raise AccountLocked(minutes)
     if not verify_password(user.password_hash, password):
+        _note_address_failure(actor_address, settings)
         user.failed_logins += 1
         locked = user.failed_logins >= settings.login_max_failures
         if locked:
