@@ -18,7 +18,7 @@ from qilin.discovery import leads as leads_service
 from qilin.discovery.leads_models import Lead, Recommender
 from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
 from qilin.discovery.signals import Signal, find_signals
-from qilin.discovery.signals_cli import _signal_json
+from qilin.discovery.signals_cli import signal_json
 from qilin.registry.api import enterprise_or_404
 from qilin.registry.models import Enterprise, FundingRound, Valuation
 from qilin.web.security import db_session, require
@@ -175,7 +175,7 @@ def enterprise_discovery(
     if principal.can(Permission.financial):  # signals describe round sizes and valuations
         start = since or today() - dt.timedelta(days=730)
         signals = [
-            _signal_json(s) for s in recent_signals(session, since=start, enterprise_ids={enterprise_id})
+            signal_json(s) for s in recent_signals(session, since=start, enterprise_ids={enterprise_id})
         ]
     score = enterprise_score(session, enterprise_id=enterprise_id)
     if score is not None and not principal.can(Permission.financial):  # reasons quote funding amounts

@@ -542,6 +542,44 @@ def _cents(value: Decimal | None) -> int | None:
     return None if value is None else int(value.scaleb(2))
 
 
+def _round_records(session: Session, *where: Any) -> tuple[RoundRecord, ...]:
+    """The rounds matching ``where``, each with its investors in their order."""
+    fr = FundingRound
+    investors: dict[int, list[str]] = defaultdict(list)
+    for round_id, name in session.execute(
+        select(RoundInvestor.round_id, Investor.name)
+        .join(Investor, Investor.id == RoundInvestor.investor_id)
+        .join(fr, fr.id == RoundInvestor.round_id)
+        .where(*where)
+        .order_by(RoundInvestor.round_id, RoundInvestor.position)
+    ):
+        investors[round_id].append(name)
+    return tuple(
+        RoundRecord(
+            r.id, r.enterprise_id, r.announced_on, r.round_type,
+            _cents(r.amount) if r.currency else None, r.currency if r.amount is not None else None,
+            tuple(investors[r.id]), _cents(r.post_money_valuation), r.post_money_currency, r.amount_text,
+        )
+        for r in session.execute(
+            select(fr.id, fr.enterprise_id, fr.announced_on, fr.round_type, fr.amount, fr.currency,
+                   fr.post_money_valuation, fr.post_money_currency, fr.amount_text).where(*where)
+        )
+    )  # fmt: skip
+
+
+def _outcomes(session: Session, *where: Any) -> tuple[OutcomeRecord, ...]:
+    """Lifecycle events that count as outcomes (list entry, IPO …) matching ``where``."""
+    ev = LifecycleEvent
+    return tuple(
+        OutcomeRecord(e.id, e.enterprise_id, e.kind, e.occurred_on)
+        for e in session.execute(
+            select(ev.id, ev.enterprise_id, ev.kind, ev.occurred_on).where(
+                ev.kind.in_(sorted(OUTCOME_KINDS)), *where
+            )
+        )
+    )
+
+
 def load_focused_records(session: Session, enterprise_ids: Collection[str]) -> RegistryRecords:
     """What the signals of ``enterprise_ids`` read, and no more: their own records, and, for the
     strong-investor signal, every round of their investors (with all its investors) and the outcomes of
@@ -553,41 +591,16 @@ def load_focused_records(session: Session, enterprise_ids: Collection[str]) -> R
         .join(FundingRound, FundingRound.id == RoundInvestor.round_id)
         .where(FundingRound.enterprise_id.in_(sorted(enterprise_ids)))
     )
-    fr = FundingRound
-    context_rounds = session.execute(
-        select(fr.id, fr.enterprise_id, fr.announced_on, fr.round_type, fr.amount, fr.currency,
-               fr.post_money_valuation, fr.post_money_currency, fr.amount_text)
-        .where(
-            fr.id.in_(select(RoundInvestor.round_id).where(RoundInvestor.investor_id.in_(their_investors))),
-            fr.enterprise_id.not_in(sorted(enterprise_ids)),
-        )
-    ).all()  # fmt: skip
-    investors: dict[int, list[str]] = defaultdict(list)
-    for round_id, name in session.execute(
-        select(RoundInvestor.round_id, Investor.name)
-        .join(Investor, Investor.id == RoundInvestor.investor_id)
-        .where(RoundInvestor.round_id.in_([r.id for r in context_rounds]))
-        .order_by(RoundInvestor.round_id, RoundInvestor.position)
-    ):
-        investors[round_id].append(name)
-    rounds = own.rounds + tuple(
-        RoundRecord(
-            r.id, r.enterprise_id, r.announced_on, r.round_type,
-            _cents(r.amount) if r.currency else None, r.currency if r.amount is not None else None,
-            tuple(investors[r.id]), _cents(r.post_money_valuation), r.post_money_currency, r.amount_text,
-        )
-        for r in context_rounds
-    )  # fmt: skip
-    backed = sorted({r.enterprise_id for r in context_rounds})
-    ev = LifecycleEvent
-    outcomes = own.outcomes + tuple(
-        OutcomeRecord(e.id, e.enterprise_id, e.kind, e.occurred_on)
-        for e in session.execute(
-            select(ev.id, ev.enterprise_id, ev.kind, ev.occurred_on).where(
-                ev.kind.in_(sorted(OUTCOME_KINDS)), ev.enterprise_id.in_(backed)
-            )
-        )
+    context = _round_records(
+        session,
+        FundingRound.id.in_(
+            select(RoundInvestor.round_id).where(RoundInvestor.investor_id.in_(their_investors))
+        ),
+        FundingRound.enterprise_id.not_in(sorted(enterprise_ids)),
     )
+    rounds = own.rounds + context
+    backed = sorted({r.enterprise_id for r in context})
+    outcomes = own.outcomes + _outcomes(session, LifecycleEvent.enterprise_id.in_(backed))
     return RegistryRecords(own.enterprises, rounds, own.valuations, outcomes)
 
 
@@ -605,30 +618,7 @@ def load_records(session: Session, *, enterprise_ids: Collection[str] | None = N
             scoped(select(Enterprise.id, Enterprise.name, Enterprise.is_synthetic), Enterprise.id)
         )
     }
-    investors: dict[int, list[str]] = defaultdict(list)
-    query = (
-        select(RoundInvestor.round_id, Investor.name)
-        .join(Investor, Investor.id == RoundInvestor.investor_id)
-        .order_by(RoundInvestor.round_id, RoundInvestor.position)
-    )
-    if only is not None:
-        query = query.join(FundingRound, FundingRound.id == RoundInvestor.round_id).where(
-            FundingRound.enterprise_id.in_(only)
-        )
-    for round_id, name in session.execute(query):
-        investors[round_id].append(name)
-    fr = FundingRound
-    rounds = tuple(
-        RoundRecord(
-            r.id, r.enterprise_id, r.announced_on, r.round_type,
-            _cents(r.amount) if r.currency else None, r.currency if r.amount is not None else None,
-            tuple(investors[r.id]), _cents(r.post_money_valuation), r.post_money_currency, r.amount_text,
-        )
-        for r in session.execute(scoped(
-            select(fr.id, fr.enterprise_id, fr.announced_on, fr.round_type, fr.amount, fr.currency,
-                   fr.post_money_valuation, fr.post_money_currency, fr.amount_text), fr.enterprise_id
-        ))
-    )  # fmt: skip
+    rounds = _round_records(session, *([] if only is None else [FundingRound.enterprise_id.in_(only)]))
     va = Valuation
     valuations = tuple(
         ValuationRecord(
@@ -641,18 +631,7 @@ def load_records(session: Session, *, enterprise_ids: Collection[str] | None = N
             )
         )
     )
-    ev = LifecycleEvent
-    outcomes = tuple(
-        OutcomeRecord(e.id, e.enterprise_id, e.kind, e.occurred_on)
-        for e in session.execute(
-            scoped(
-                select(ev.id, ev.enterprise_id, ev.kind, ev.occurred_on).where(
-                    ev.kind.in_(sorted(OUTCOME_KINDS))
-                ),
-                ev.enterprise_id,
-            )
-        )
-    )
+    outcomes = _outcomes(session, *([] if only is None else [LifecycleEvent.enterprise_id.in_(only)]))
     return RegistryRecords(enterprises, rounds, valuations, outcomes)
 
 

@@ -93,7 +93,7 @@ def _record_json(record: SignalRecord) -> dict[str, Any]:
     }
 
 
-def _signal_json(s: Signal) -> dict[str, Any]:
+def signal_json(s: Signal) -> dict[str, Any]:
     return {
         "date": s.on.isoformat(),
         "company_id": s.enterprise_id,
@@ -149,7 +149,7 @@ def signals_command(
             )  # fmt: skip
         return
     if fmt == Format.json:
-        sys.stdout.write(json.dumps([_signal_json(s) for s in signals], ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(json.dumps([signal_json(s) for s in signals], ensure_ascii=False, indent=1) + "\n")
         return
     table = Table(title=f"关注信号 {start} ~ {end} / signals")
     for column in ("日期 date", "企业 enterprise", "信号 signal", "说明 description", "依据 records"):

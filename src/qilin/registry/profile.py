@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from qilin.common.money import Money, format_cn
 from qilin.registry import schemas
 from qilin.registry.models import Enterprise, FundingRound, LifecycleEvent, Valuation
-from qilin.registry.search import _city_name, _county_name
+from qilin.registry.search import city_name, county_name
 from qilin.tiers.models import TierSnapshotEntry
 
 
@@ -66,8 +66,8 @@ def detail(
         name_en=enterprise.name_en,
         uscc=enterprise.uscc,
         region_code=enterprise.region_code,
-        city=_city_name(enterprise.region_code) or enterprise.city,
-        county=_county_name(enterprise.region_code),
+        city=city_name(enterprise.region_code) or enterprise.city,
+        county=county_name(enterprise.region_code),
         founded_on=enterprise.founded_on,
         status=enterprise.status,
         tier=tier,

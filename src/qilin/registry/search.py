@@ -341,8 +341,8 @@ def search(
             name_en=r.name_en,
             uscc=r.uscc,
             region_code=r.region_code,
-            city=_city_name(r.region_code) or r.city,
-            county=_county_name(r.region_code),
+            city=city_name(r.region_code) or r.city,
+            county=county_name(r.region_code),
             founded_on=r.founded_on,
             status=r.status,
             tier=r.tier,
@@ -355,14 +355,14 @@ def search(
     return Page(items=items, total=total, page=page, page_size=page_size, snapshot_as_of=snapshot_as_of)
 
 
-def _city_name(code: str | None) -> str | None:
+def city_name(code: str | None) -> str | None:
     if not code:
         return None
     city = regions.city_of(code)
     return city.name if city else None
 
 
-def _county_name(code: str | None) -> str | None:
+def county_name(code: str | None) -> str | None:
     if not code:
         return None
     region = regions.get(code)
