@@ -4,7 +4,6 @@ caller's scope (:func:`qilin.auth.scope.enterprise_filter`); outside it a record
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from qilin.audit.service import Actor
 from qilin.auth.roles import Permission, Role
 from qilin.auth.scope import Principal, enterprise_filter
+from qilin.common.ttl import TtlCache
 from qilin.config import get_settings
 from qilin.registry import profile, schemas, search, service
 from qilin.registry.models import Enterprise
@@ -31,19 +31,20 @@ DB = Annotated[Session, Depends(db_session)]
 # The latest snapshot changes only when one is taken (a yearly or monthly act): looked up at most every
 # SNAPSHOT_CACHE_SECONDS per process and database.
 SNAPSHOT_CACHE_SECONDS = 30.0
-_snapshots: dict[tuple[str, str, int], tuple[float, tuple[int | None, dt.date | None]]] = {}
+_snapshots: TtlCache[tuple[str, str, int], tuple[int | None, dt.date | None]] = TtlCache(
+    seconds=SNAPSHOT_CACHE_SECONDS
+)
 
 
 def current_snapshot(session: Session) -> tuple[int | None, dt.date | None]:
     """(id, as-of date) of the latest snapshot of the platform's standard, or (None, None)."""
     standard = get_settings().default_standard
     key = (str(session.get_bind().engine.url), standard, tiers_service.SNAPSHOTS_TAKEN[0])
-    hit = _snapshots.get(key)
-    if hit is not None and time.monotonic() - hit[0] < SNAPSHOT_CACHE_SECONDS:
-        return hit[1]
-    snapshot = tiers_service.latest_snapshot(session, standard_id=standard)
-    value = (snapshot.id, snapshot.as_of) if snapshot else (None, None)
-    _snapshots[key] = (time.monotonic(), value)
+    value = _snapshots.get(key)
+    if value is None:
+        snapshot = tiers_service.latest_snapshot(session, standard_id=standard)
+        value = (snapshot.id, snapshot.as_of) if snapshot else (None, None)
+        _snapshots.put(key, value)
     return value
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from qilin.common.ttl import TtlCache
 from qilin.db import code_prefix
 from qilin.reference import regions
 from qilin.registry.models import Enterprise, EnterpriseTrack, FundingRound
@@ -93,7 +94,7 @@ def _latest_round_type() -> Any:
 
 
 COUNT_CACHE_SECONDS = 120.0
-_counts: dict[Hashable, tuple[float, int]] = {}
+_counts: TtlCache[Hashable, int] = TtlCache(seconds=COUNT_CACHE_SECONDS)
 # Bumped by imports and corrections in this process: cached totals key on it (other processes' writes
 # show after at most COUNT_CACHE_SECONDS).
 REGISTRY_WRITES = [0]
@@ -107,22 +108,16 @@ def _count(session: Session, conditions: list[ColumnElement[bool]], *, key: Hash
         return query()
     key = (str(session.get_bind().engine.url), REGISTRY_WRITES[0], key)
 
-    def cached() -> int | None:
-        hit = _counts.get(key)
-        return hit[1] if hit is not None and time.monotonic() - hit[0] < COUNT_CACHE_SECONDS else None
-
-    total = cached()
+    total = _counts.get(key)
     if total is not None:
         return total
     with _guard:
         lock = _count_locks.setdefault(key, threading.Lock())
     with lock:  # concurrent requests for the same new total wait for one count, not run it each
-        total = cached()
+        total = _counts.get(key)
         if total is None:
             total = query()
-            if len(_counts) > 10_000:
-                _counts.clear()
-            _counts[key] = (time.monotonic(), total)
+            _counts.put(key, total)
     with _guard:
         _count_locks.pop(key, None)
     return total

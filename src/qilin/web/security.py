@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
@@ -27,6 +26,7 @@ from qilin.auth import service as users
 from qilin.auth.models import User
 from qilin.auth.roles import Permission, Role
 from qilin.auth.scope import Principal
+from qilin.common.ttl import TtlCache
 from qilin.config import Settings, get_settings
 from qilin.db import get_engine, session_scope
 
@@ -84,24 +84,23 @@ UNAUTHENTICATED = "未登录或令牌无效 / not authenticated or the token is 
 # Resolved principals, kept briefly so that a burst of API calls does not read the users table each time.
 # A deactivated user or a revoked token (token_version raised) is refused at most this long afterwards.
 PRINCIPAL_CACHE_SECONDS = 5.0
-_principals: dict[tuple[str, int, int], tuple[float, Principal]] = {}
+_principals: TtlCache[tuple[str, int, int], Principal] = TtlCache(seconds=PRINCIPAL_CACHE_SECONDS)
+
+
+def _principal_key(user_id: int, version: int) -> tuple[str, int, int]:
+    return get_settings().database_url, user_id, version
 
 
 def _principal_for(user_id: int, version: int) -> Principal | None:
-    key = (get_settings().database_url, user_id, version)
-    now = time.monotonic()
-    cached = _principals.get(key)
-    if cached is not None and now - cached[0] < PRINCIPAL_CACHE_SECONDS:
-        return cached[1]
+    """The user's principal read from the database (and cached), or None for a revoked token."""
+    key = _principal_key(user_id, version)
     with session_scope(get_engine()) as session:
         user = users.get(session, user_id=user_id)
         if user is None or not user.active or user.token_version != version:
-            _principals.pop(key, None)
+            _principals.pop(key)
             return None
         principal = principal_of(user)
-    if len(_principals) > 10_000:
-        _principals.clear()
-    _principals[key] = (now, principal)
+    _principals.put(key, principal)
     return principal
 
 
@@ -112,9 +111,9 @@ def forget_principals() -> None:
 
 async def _resolve(user_id: int, version: int) -> Principal | None:
     """The principal from the cache, or from the database in the thread pool (never blocking the loop)."""
-    cached = _principals.get((get_settings().database_url, user_id, version))
-    if cached is not None and time.monotonic() - cached[0] < PRINCIPAL_CACHE_SECONDS:
-        return cached[1]
+    cached = _principals.get(_principal_key(user_id, version))
+    if cached is not None:
+        return cached
     return await run_in_threadpool(_principal_for, user_id, version)
 
 
