@@ -280,11 +280,10 @@ def search(
         # index would make the database scan the scope instead of probing the few matching names).
         by_uscc = [Enterprise.uscc == text.upper()] if len(text) == 18 and text.isalnum() else []
         if matches is None:
-            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             conditions.append(
                 or_(
-                    Enterprise.name.ilike(pattern, escape="\\"),
-                    Enterprise.name_en.ilike(pattern, escape="\\"),
+                    Enterprise.name.icontains(text, autoescape=True),
+                    Enterprise.name_en.icontains(text, autoescape=True),
                     *by_uscc,
                 )
             )
