@@ -22,7 +22,7 @@ from sqlalchemy import (
     literal_column,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -98,8 +98,9 @@ def dispose_engines() -> None:
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back on any exception."""
-    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
-    session = factory()
+    # A plain Session, not a sessionmaker per call: each sessionmaker makes a new Session subclass, which
+    # cost about 80 µs a request (and left event bookkeeping behind for the collector).
+    session = Session(bind=engine or get_engine(), expire_on_commit=False)
     try:
         yield session
         session.commit()

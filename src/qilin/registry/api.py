@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from qilin.audit.service import Actor
@@ -17,7 +17,7 @@ from qilin.config import get_settings
 from qilin.registry import profile, schemas, search, service
 from qilin.registry.models import Enterprise
 from qilin.tiers import service as tiers_service
-from qilin.web.security import client_address, db_session, require
+from qilin.web.security import client_address, db_session, in_session, json_response, require
 
 router = APIRouter(prefix="/enterprises", tags=["企业库 enterprises"])
 
@@ -62,9 +62,8 @@ def enterprise_or_404(session: Session, principal: Principal, enterprise_id: str
 
 
 @router.get("", response_model=schemas.EnterprisePage, summary="企业列表 / list enterprises")
-def list_enterprises(
+async def list_enterprises(
     principal: Reader,
-    session: DB,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$", description="省、市或县区划代码")] = None,
     track: Annotated[str | None, Query(max_length=40)] = None,
     tier: Annotated[str | None, Query(max_length=20)] = None,
@@ -73,34 +72,48 @@ def list_enterprises(
     sort: Annotated[str, Query(pattern="^(" + "|".join(search.SORTS) + ")$")] = "name",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=search.MAX_PAGE_SIZE)] = 20,
-) -> schemas.EnterprisePage:
-    snapshot_id, as_of = current_snapshot(session)
-    result = search.search(
-        session,
-        scope=enterprise_filter(principal),
-        filters=search.EnterpriseFilters(region=region, track=track, tier=tier, stage=stage, q=q),
-        snapshot_id=snapshot_id,
-        sort=sort,
-        page=page,
-        page_size=page_size,
-        count_key=(principal.role, principal.region_code, principal.enterprise_id),
-    )
-    return schemas.EnterprisePage(
-        items=[schemas.EnterpriseItem.model_validate(item, from_attributes=True) for item in result.items],
-        total=result.total,
-        page=result.page,
-        page_size=result.page_size,
-        tier_snapshot_as_of=as_of,
-    )
+) -> Response:
+    def work(session: Session) -> schemas.EnterprisePage:
+        snapshot_id, as_of = current_snapshot(session)
+        result = search.search(
+            session,
+            scope=enterprise_filter(principal),
+            filters=search.EnterpriseFilters(region=region, track=track, tier=tier, stage=stage, q=q),
+            snapshot_id=snapshot_id,
+            sort=sort,
+            page=page,
+            page_size=page_size,
+            count_key=(principal.role, principal.region_code, principal.enterprise_id),
+        )
+        return schemas.EnterprisePage(
+            items=[
+                schemas.EnterpriseItem.model_validate(item, from_attributes=True) for item in result.items
+            ],
+            total=result.total,
+            page=result.page,
+            page_size=result.page_size,
+            tier_snapshot_as_of=as_of,
+        )
+
+    return json_response(await in_session(work))
 
 
 @router.get("/{enterprise_id}", response_model=schemas.EnterpriseDetail, summary="企业详情 / one enterprise")
-def get_enterprise(enterprise_id: str, principal: Reader, session: DB) -> schemas.EnterpriseDetail:
-    enterprise = enterprise_or_404(session, principal, enterprise_id)
-    snapshot_id, _ = current_snapshot(session)
-    return profile.detail(
-        session, enterprise=enterprise, financial=principal.can(Permission.financial), snapshot_id=snapshot_id
-    )
+async def get_enterprise(enterprise_id: str, principal: Reader) -> Response:
+    def work(session: Session) -> schemas.EnterpriseDetail:
+        snapshot_id, _ = current_snapshot(session)
+        try:
+            return profile.detail(
+                session,
+                enterprise_id=enterprise_id,
+                scope=enterprise_filter(principal),
+                financial=principal.can(Permission.financial),
+                snapshot_id=snapshot_id,
+            )
+        except profile.NotFound:
+            raise HTTPException(404, NOT_FOUND) from None
+
+    return json_response(await in_session(work))
 
 
 @router.patch("/{enterprise_id}", response_model=schemas.EnterpriseDetail, summary="更正企业信息 / correct")
@@ -128,7 +141,10 @@ def patch_enterprise(
     session.flush()
     snapshot_id, _ = current_snapshot(session)
     return profile.detail(
-        session, enterprise=enterprise, financial=principal.can(Permission.financial), snapshot_id=snapshot_id
+        session,
+        enterprise_id=enterprise.id,
+        financial=principal.can(Permission.financial),
+        snapshot_id=snapshot_id,
     )
 
 

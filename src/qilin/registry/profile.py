@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from qilin.common.money import Money, format_cn
 from qilin.registry import schemas
 from qilin.registry.models import Enterprise, FundingRound, LifecycleEvent, Valuation
-from qilin.registry.search import city_name, county_name
+from qilin.registry.search import city_name, county_name, latest_round_type, track_codes
 from qilin.tiers.models import TierSnapshotEntry
 
 
@@ -34,54 +34,82 @@ def get_in_scope(session: Session, *, enterprise_id: str, scope: ColumnElement[b
     return enterprise
 
 
-def latest_valuation(session: Session, *, enterprise_id: str) -> Valuation | None:
-    return session.scalar(
-        select(Valuation)
-        .where(Valuation.enterprise_id == enterprise_id)
+def detail(
+    session: Session,
+    *,
+    enterprise_id: str,
+    financial: bool,
+    snapshot_id: int | None,
+    scope: ColumnElement[bool] | None = None,
+) -> schemas.EnterpriseDetail:
+    """The enterprise's facts with its tier in the snapshot, latest stage, tracks and (for financial roles)
+    latest valuation, read in one query. Raises :class:`NotFound` when it is missing or outside ``scope``."""
+    tier = (
+        select(TierSnapshotEntry.tier)
+        .where(
+            TierSnapshotEntry.snapshot_id == (snapshot_id or -1),
+            TierSnapshotEntry.enterprise_id == Enterprise.id,
+        )
+        .correlate(Enterprise)
+        .scalar_subquery()
+    )
+    latest_valuation_id = (
+        select(Valuation.id)
+        .where(Valuation.enterprise_id == Enterprise.id)
         .order_by(Valuation.as_of.desc(), Valuation.id.desc())
         .limit(1)
+        .correlate(Enterprise)
+        .scalar_subquery()
     )
-
-
-def detail(
-    session: Session, *, enterprise: Enterprise, financial: bool, snapshot_id: int | None
-) -> schemas.EnterpriseDetail:
-    tier = None
-    if snapshot_id is not None:
-        tier = session.scalar(
-            select(TierSnapshotEntry.tier).where(
-                TierSnapshotEntry.snapshot_id == snapshot_id, TierSnapshotEntry.enterprise_id == enterprise.id
-            )
-        )
-    latest_round = session.scalar(
-        select(FundingRound.round_type)
-        .where(FundingRound.enterprise_id == enterprise.id)
-        .order_by(FundingRound.announced_on.desc(), FundingRound.id.desc())
-        .limit(1)
-    )
-    valuation = latest_valuation(session, enterprise_id=enterprise.id) if financial else None
+    e = Enterprise
+    query = select(
+        e.id,
+        e.name,
+        e.name_en,
+        e.uscc,
+        e.region_code,
+        e.city,
+        e.founded_on,
+        e.status,
+        e.is_synthetic,
+        e.industry_code,
+        e.category,
+        e.country,
+        e.status_as_of,
+        e.source,
+        tier.label("tier"),
+        latest_round_type().label("latest_stage"),
+        track_codes().label("tracks"),
+        *([Valuation.value, Valuation.currency, Valuation.as_of, Valuation.evidence] if financial else []),
+    ).where(Enterprise.id == enterprise_id, *([] if scope is None else [scope]))
+    if financial:
+        query = query.outerjoin(Valuation, Valuation.id == latest_valuation_id)
+    row = session.execute(query).one_or_none()
+    if row is None:
+        raise NotFound(enterprise_id)
+    valued = financial and row.as_of is not None
     return schemas.EnterpriseDetail(
-        id=enterprise.id,
-        name=enterprise.name,
-        name_en=enterprise.name_en,
-        uscc=enterprise.uscc,
-        region_code=enterprise.region_code,
-        city=city_name(enterprise.region_code) or enterprise.city,
-        county=county_name(enterprise.region_code),
-        founded_on=enterprise.founded_on,
-        status=enterprise.status,
-        tier=tier,
-        latest_stage=latest_round,
-        tracks=sorted(t.track_code for t in enterprise.tracks),
-        is_synthetic=enterprise.is_synthetic,
-        industry_code=enterprise.industry_code,
-        category=enterprise.category,
-        country=enterprise.country,
-        status_as_of=enterprise.status_as_of,
-        source=enterprise.source,
-        latest_valuation=money(valuation.value, valuation.currency) if valuation else None,
-        latest_valuation_as_of=valuation.as_of if valuation else None,
-        latest_valuation_evidence=valuation.evidence if valuation else None,
+        id=row.id,
+        name=row.name,
+        name_en=row.name_en,
+        uscc=row.uscc,
+        region_code=row.region_code,
+        city=city_name(row.region_code) or row.city,
+        county=county_name(row.region_code),
+        founded_on=row.founded_on,
+        status=row.status,
+        tier=row.tier,
+        latest_stage=row.latest_stage,
+        tracks=sorted(row.tracks.split(",")) if row.tracks else [],
+        is_synthetic=row.is_synthetic,
+        industry_code=row.industry_code,
+        category=row.category,
+        country=row.country,
+        status_as_of=row.status_as_of,
+        source=row.source,
+        latest_valuation=money(row.value, row.currency) if valued else None,
+        latest_valuation_as_of=row.as_of if valued else None,
+        latest_valuation_evidence=row.evidence if valued else None,
         financial_hidden=not financial,
     )
 

@@ -81,7 +81,7 @@ def region_condition(code: str) -> ColumnElement[bool]:
     return Enterprise.region_code == code
 
 
-def _latest_round_type() -> Any:
+def latest_round_type() -> Any:
     latest = (
         select(FundingRound.round_type)
         .where(FundingRound.enterprise_id == Enterprise.id)
@@ -221,7 +221,7 @@ def _name_matches(session: Session, text: str) -> list[str] | None:
     return index.matches(needle, NAME_MATCH_LIMIT)
 
 
-def _track_codes() -> Any:
+def track_codes() -> Any:
     """The enterprise's track codes joined by commas (codes hold no commas), in the page's one query."""
     return (
         select(func.aggregate_strings(EnterpriseTrack.track_code, ","))
@@ -270,7 +270,7 @@ def search(
         else:
             conditions.append(Enterprise.id.in_(tiered.where(entry.tier == filters.tier)))
     if filters.stage:
-        conditions.append(_latest_round_type() == filters.stage)
+        conditions.append(latest_round_type() == filters.stage)
     if filters.synthetic is not None:
         conditions.append(Enterprise.is_synthetic.is_(filters.synthetic))
     if filters.q:
@@ -318,8 +318,8 @@ def search(
                 Enterprise.status,
                 Enterprise.is_synthetic,
                 entry.tier,
-                _latest_round_type().label("latest_stage"),
-                _track_codes().label("tracks"),
+                latest_round_type().label("latest_stage"),
+                track_codes().label("tracks"),
             )
             .outerjoin(entry, join_on)
             .where(Enterprise.id.in_(page_ids))

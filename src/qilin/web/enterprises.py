@@ -463,7 +463,10 @@ def profile_context(session: Session, principal: Principal, enterprise: Enterpri
     financial = principal.can(Permission.financial)
     snapshot = current_snapshot(session)
     detail = profile.detail(
-        session, enterprise=enterprise, financial=financial, snapshot_id=snapshot.id if snapshot else None
+        session,
+        enterprise_id=enterprise.id,
+        financial=financial,
+        snapshot_id=snapshot.id if snapshot else None,
     )
     rounds = profile.rounds(session, enterprise_id=enterprise.id, financial=financial)
 

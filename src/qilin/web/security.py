@@ -18,8 +18,9 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from qilin.auth import service as users
@@ -31,6 +32,7 @@ from qilin.config import Settings, get_settings
 from qilin.db import get_engine, session_scope
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 PUBLIC_ATTRIBUTE = "__qilin_public__"
 
@@ -57,6 +59,25 @@ def db_session() -> Iterator[Session]:
     """One transaction per request: committed at the end, rolled back on error."""
     with session_scope(get_engine()) as session:
         yield session
+
+
+async def in_session(work: Callable[[Session], T]) -> T:
+    """``work`` run with one transaction in the thread pool: a single hop for all of a request's database
+    work. (A sync endpoint with the :func:`db_session` dependency hops to a thread three or four times —
+    the session's start and end, the endpoint, the response's validation — and under load each hop waits
+    its turn for a thread.)"""
+
+    def run() -> T:
+        with session_scope(get_engine()) as session:
+            return work(session)
+
+    return await run_in_threadpool(run)
+
+
+def json_response(model: BaseModel) -> Response:
+    """``model`` as the JSON answer. The route still declares it as ``response_model`` (for OpenAPI);
+    returning a Response spares FastAPI validating again what was just built and validated."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 def settings_dep() -> Settings:
