@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
+from qilin.db import code_prefix, utcnow
 from qilin.registry import search
 from qilin.registry.models import Enterprise
 
@@ -68,3 +69,64 @@ def test_names_are_reloaded_after_a_write_in_this_process(registry: Session) -> 
     registry.commit()
     search.REGISTRY_WRITES[0] += 1  # what registry.service.update and imports do
     assert _ids(registry, "新名字") == ["E04"]
+
+
+def test_names_follow_another_process_write_once_the_version_moves(
+    registry: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rename by another process (this one's REGISTRY_WRITES unchanged) is seen after the check interval,
+    through the registry's version; while the version stands still the names are not read again."""
+    loads: list[int] = []
+    real_load = search._load_names
+    monkeypatch.setattr(search, "_load_names", lambda s: loads.append(1) or real_load(s))
+    monkeypatch.setattr(search, "NAMES_CHECK_SECONDS", 0.0)  # every search checks the version
+    assert _ids(registry, "新名字") == []
+    assert _ids(registry, "星河") == ["E02", "E01"]
+    assert len(loads) == 1  # unchanged version: the second search reused the names
+
+    enterprise = registry.get(Enterprise, "E04")
+    assert enterprise is not None
+    enterprise.name = "嘉兴新名字有限公司"
+    enterprise.updated_at = utcnow()  # what every write path does (registry.service.update, imports)
+    registry.commit()
+    assert _ids(registry, "新名字") == ["E04"]
+    registry.add(Enterprise(id="E07", name="丽水新名字有限公司", region_code="331100", country="CN"))
+    registry.commit()
+    assert _ids(registry, "新名字") == ["E07", "E04"]  # 丽 < 嘉
+    assert len(loads) == 3
+
+
+def test_names_inside_a_region_narrow_before_the_match_limit(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fragment too common province-wide but rare in a city is matched in memory within the city's
+    prefix, with the same answer as the database's LIKE; the scope still applies."""
+    for i in range(6):
+        region = "330106" if i < 2 else "330203"  # two in Hangzhou (西湖区), four in Ningbo (海曙区)
+        session.add(Enterprise(id=f"R{i}", name=f"浙江星河{i}号有限公司", region_code=region, country="CN"))
+    session.commit()
+    monkeypatch.setattr(search, "NAME_MATCH_LIMIT", 3)
+    scanned: list[str | None] = []
+    real = search._name_matches
+    monkeypatch.setattr(search, "_name_matches", lambda s, t, r: scanned.append(r) or real(s, t, r))
+
+    def ids(scope_region: str | None, region: str | None = None) -> list[str]:
+        scope = code_prefix(Enterprise.region_code, scope_region) if scope_region else true()
+        page = search.search(
+            session,
+            scope=scope,
+            scope_region=scope_region,
+            filters=search.EnterpriseFilters(q="星河", region=region),
+            snapshot_id=None,
+            page_size=100,
+        )
+        return [item.id for item in page.items]
+
+    assert search._name_matches(session, "星河", "") is None  # 6 > 3: province-wide it is "too common"
+    assert search._name_matches(session, "星河", "3301") == ["R0", "R1"]
+    assert ids("3301") == ["R0", "R1"]
+    assert ids(None, region="330100") == ["R0", "R1"]  # the filter's region narrows the same way
+    assert ids("3302") == ["R2", "R3", "R4", "R5"]  # 4 > 3: left to LIKE, same answer
+    assert ids("3301", region="330200") == []  # a filter outside the scope finds nothing
+    assert ids(None) == [f"R{i}" for i in range(6)]
+    assert scanned[-5:] == ["3301", "3301", "3302", "3301", ""]  # disjoint prefixes: either narrows soundly

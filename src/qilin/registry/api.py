@@ -84,6 +84,7 @@ async def list_enterprises(
             page=page,
             page_size=page_size,
             count_key=(principal.role, principal.region_code, principal.enterprise_id),
+            scope_region=principal.region_prefix(),
         )
         return schemas.EnterprisePage(
             items=[

@@ -59,7 +59,8 @@ class Enterprise(Base):
     is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Indexed: (count, max(updated_at)) fingerprints the registry cheaply for per-process caches.
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
     tracks: Mapped[list[EnterpriseTrack]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     rounds: Mapped[list[FundingRound]] = relationship(

@@ -389,6 +389,7 @@ def list_page(
             count_key=None
             if query.valuation_filtered
             else ("page", principal.role, principal.region_code, principal.enterprise_id),
+            scope_region=principal.region_prefix(),
         )
 
     result = run(page or query.page)
