@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from qilin.common.money import Money, format_cn
 from qilin.registry import schemas
 from qilin.registry.models import Enterprise, FundingRound, LifecycleEvent, Valuation
-from qilin.registry.search import city_name, county_name, latest_round_type, track_codes
+from qilin.registry.search import item_columns, item_fields
 from qilin.tiers.models import TierSnapshotEntry
 
 
@@ -63,23 +63,13 @@ def detail(
     )
     e = Enterprise
     query = select(
-        e.id,
-        e.name,
-        e.name_en,
-        e.uscc,
-        e.region_code,
-        e.city,
-        e.founded_on,
-        e.status,
-        e.is_synthetic,
+        *item_columns(),
+        tier.label("tier"),
         e.industry_code,
         e.category,
         e.country,
         e.status_as_of,
         e.source,
-        tier.label("tier"),
-        latest_round_type().label("latest_stage"),
-        track_codes().label("tracks"),
         *([Valuation.value, Valuation.currency, Valuation.as_of, Valuation.evidence] if financial else []),
     ).where(Enterprise.id == enterprise_id, *([] if scope is None else [scope]))
     if financial:
@@ -89,19 +79,7 @@ def detail(
         raise NotFound(enterprise_id)
     valued = financial and row.as_of is not None
     return schemas.EnterpriseDetail(
-        id=row.id,
-        name=row.name,
-        name_en=row.name_en,
-        uscc=row.uscc,
-        region_code=row.region_code,
-        city=city_name(row.region_code) or row.city,
-        county=county_name(row.region_code),
-        founded_on=row.founded_on,
-        status=row.status,
-        tier=row.tier,
-        latest_stage=row.latest_stage,
-        tracks=sorted(row.tracks.split(",")) if row.tracks else [],
-        is_synthetic=row.is_synthetic,
+        **item_fields(row),
         industry_code=row.industry_code,
         category=row.category,
         country=row.country,

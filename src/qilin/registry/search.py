@@ -87,7 +87,7 @@ def region_condition(code: str) -> ColumnElement[bool]:
     return Enterprise.region_code == code if len(prefix) == 6 else code_prefix(Enterprise.region_code, prefix)
 
 
-def latest_round_type() -> Any:
+def _latest_round_type() -> Any:
     latest = (
         select(FundingRound.round_type)
         .where(FundingRound.enterprise_id == Enterprise.id)
@@ -246,7 +246,7 @@ def _name_matches(session: Session, text: str, region: str) -> list[str] | None:
     return index.matches(needle, region, NAME_MATCH_LIMIT)
 
 
-def track_codes() -> Any:
+def _track_codes() -> Any:
     """The enterprise's track codes joined by commas (codes hold no commas), in the page's one query."""
     return (
         select(func.aggregate_strings(EnterpriseTrack.track_code, ","))
@@ -298,7 +298,7 @@ def search(
         else:
             conditions.append(Enterprise.id.in_(tiered.where(entry.tier == filters.tier)))
     if filters.stage:
-        conditions.append(latest_round_type() == filters.stage)
+        conditions.append(_latest_round_type() == filters.stage)
     if filters.synthetic is not None:
         conditions.append(Enterprise.is_synthetic.is_(filters.synthetic))
     if filters.q:
@@ -338,46 +338,45 @@ def search(
     position = {eid: i for i, eid in enumerate(page_ids)}
     rows = sorted(
         session.execute(
-            select(
-                Enterprise.id,
-                Enterprise.name,
-                Enterprise.name_en,
-                Enterprise.uscc,
-                Enterprise.region_code,
-                Enterprise.city,
-                Enterprise.founded_on,
-                Enterprise.status,
-                Enterprise.is_synthetic,
-                entry.tier,
-                latest_round_type().label("latest_stage"),
-                track_codes().label("tracks"),
-            )
-            .outerjoin(entry, join_on)
-            .where(Enterprise.id.in_(page_ids))
+            select(*item_columns(), entry.tier).outerjoin(entry, join_on).where(Enterprise.id.in_(page_ids))
         ).all()
         if page_ids
         else [],
         key=lambda r: position[r.id],
     )
-    items = [
-        ListItem(
-            id=r.id,
-            name=r.name,
-            name_en=r.name_en,
-            uscc=r.uscc,
-            region_code=r.region_code,
-            city=city_name(r.region_code) or r.city,
-            county=county_name(r.region_code),
-            founded_on=r.founded_on,
-            status=r.status,
-            tier=r.tier,
-            latest_stage=r.latest_stage,
-            is_synthetic=r.is_synthetic,
-            tracks=sorted(r.tracks.split(",")) if r.tracks else [],
-        )
-        for r in rows
-    ]
+    items = [ListItem(**item_fields(r)) for r in rows]
     return Page(items=items, total=total, page=page, page_size=page_size, snapshot_as_of=snapshot_as_of)
+
+
+def item_columns() -> list[Any]:
+    """The columns of an enterprise's list row, but its tier (which the caller joins or looks up as
+    ``tier``): read by the list page and by the profile, and turned into fields by :func:`item_fields`."""
+    e = Enterprise
+    return [
+        e.id, e.name, e.name_en, e.uscc, e.region_code, e.city, e.founded_on, e.status, e.is_synthetic,
+        _latest_round_type().label("latest_stage"),
+        _track_codes().label("tracks"),
+    ]  # fmt: skip
+
+
+def item_fields(row: Any) -> dict[str, Any]:
+    """The fields of a list row (:class:`ListItem`, ``schemas.EnterpriseItem``) from a row selected with
+    :func:`item_columns` and a ``tier``: city and county named, tracks split and sorted."""
+    return {
+        "id": row.id,
+        "name": row.name,
+        "name_en": row.name_en,
+        "uscc": row.uscc,
+        "region_code": row.region_code,
+        "city": city_name(row.region_code) or row.city,
+        "county": county_name(row.region_code),
+        "founded_on": row.founded_on,
+        "status": row.status,
+        "tier": row.tier,
+        "latest_stage": row.latest_stage,
+        "is_synthetic": row.is_synthetic,
+        "tracks": sorted(row.tracks.split(",")) if row.tracks else [],
+    }
 
 
 def city_name(code: str | None) -> str | None:
