@@ -79,6 +79,15 @@ FEATURES: dict[str, str] = {
     "latest_valuation_usd": "latest known valuation (valuations or post-money), USD",
     "valuation_step_up": "latest valuation over the previous one",
     "n_investors": "distinct investors named in rounds so far (null when the package names none)",
+    "investor_hit_rate": (
+        "best track record among the company's investors: of the other companies an investor backed (at least"
+        " 3), the share that joined the unicorn list or listed after it first backed them, both on or before"
+        " the as-of date (null when the package names no investors)"
+    ),
+    "investor_hits": (
+        "most earlier picks of any of the company's investors that joined the unicorn list or listed after"
+        " it first backed them, on or before the as-of date (null when the package names no investors)"
+    ),
     "category": "industry category (categorical)",
     "state": "state or province (categorical)",
     "metro": "metro area or city (categorical)",
@@ -309,6 +318,75 @@ def _valuation_features(package: DataPackage, as_of: dt.date) -> pl.DataFrame:
     )
 
 
+MIN_BACKED = 3
+"""An investor's hit rate counts once it has backed at least this many other companies (as signals do)."""
+
+
+def _outcome_dates(package: DataPackage, as_of: dt.date) -> pl.DataFrame:
+    """``company_id, outcome_on``: the first date on or before ``as_of`` a company joined the unicorn list or
+    listed (an ipo/post-ipo round or an ipo lifecycle event)."""
+    frames = [
+        _unicorn_dates(package).select("company_id", pl.col("joined_on").alias("outcome_on")),
+        package.rounds.filter(pl.col("round_type").is_in(["ipo", "post-ipo"])).select(
+            "company_id", pl.col("announced_on").alias("outcome_on")
+        ),
+    ]
+    if not package.lifecycle_events.is_empty():
+        frames.append(
+            package.lifecycle_events.filter(pl.col("kind") == "ipo").select(
+                "company_id", pl.col("occurred_on").alias("outcome_on")
+            )
+        )
+    return (
+        pl.concat(frames)
+        .filter(pl.col("outcome_on") <= as_of)
+        .group_by("company_id")
+        .agg(pl.col("outcome_on").min())
+    )
+
+
+def _investor_features(package: DataPackage, rounds: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """``company_id, n_investors, investor_hit_rate, investor_hits`` from ``rounds`` (those dated on or
+    before ``as_of``).
+
+    An investor's record (投资机构历史命中率) is computed as the ``strong_investor`` signal computes it,
+    on the as-of date: over the other companies it first backed while they were neither unicorns nor listed
+    (its picks), the share that joined the unicorn list or listed later, on or before ``as_of``. A
+    company's own rounds never count towards its investors' records."""
+    backings = (
+        rounds.select("company_id", "announced_on", pl.col("investors").str.split(";").alias("investor"))
+        .explode("investor", empty_as_null=True)
+        .with_columns(pl.col("investor").str.strip_chars())
+        .filter(pl.col("investor").is_not_null() & (pl.col("investor") != ""))
+        .group_by("investor", "company_id")
+        .agg(pl.col("announced_on").min().alias("first_backed"))
+        .join(_outcome_dates(package, as_of), on="company_id", how="left")
+        .with_columns(
+            (pl.col("outcome_on").is_null() | (pl.col("outcome_on") > pl.col("first_backed")))
+            .cast(pl.Int64)
+            .alias("pick"),
+            (pl.col("outcome_on") > pl.col("first_backed")).fill_null(False).cast(pl.Int64).alias("hit"),
+        )
+    )
+    records = backings.group_by("investor").agg(
+        pl.col("pick").sum().alias("picks"), pl.col("hit").sum().alias("hits")
+    )
+    others = backings.join(records, on="investor").with_columns(
+        (pl.col("picks") - pl.col("pick")).alias("other_picks"),
+        (pl.col("hits") - pl.col("hit")).alias("other_hits"),
+    )
+    counted = pl.col("other_picks") >= MIN_BACKED
+    return others.group_by("company_id").agg(
+        pl.col("investor").n_unique().cast(pl.Float64).alias("n_investors"),
+        (pl.col("other_hits") / pl.col("other_picks"))
+        .filter(counted)
+        .max()
+        .fill_null(0.0)
+        .alias("investor_hit_rate"),
+        pl.col("other_hits").max().cast(pl.Float64).alias("investor_hits"),
+    )
+
+
 def _text_column(companies: pl.DataFrame, *candidates: tuple[str, int | None]) -> pl.Expr:
     exprs = []
     for column, prefix in candidates:
@@ -324,11 +402,9 @@ def build_features(package: DataPackage, as_of: dt.date) -> pl.DataFrame:
     """One row per company existing on ``as_of`` (see :func:`population`): ``company_id`` then the
     columns of :data:`FEATURES`, in that order, from records dated on or before ``as_of`` only."""
     pop = population(package, as_of)
-    rounds = package.rounds.filter(pl.col("announced_on") <= as_of).join(pop, on="company_id", how="semi")
     all_rounds = package.rounds.filter(pl.col("announced_on") <= as_of)
     # stage medians use every round up to as_of (a cross-section known on the day)
     round_features = _round_features(all_rounds, as_of).join(pop, on="company_id", how="semi")
-    del rounds
     companies = package.companies.join(pop, on="company_id", how="semi")
     base = companies.select(
         "company_id",
@@ -340,18 +416,14 @@ def build_features(package: DataPackage, as_of: dt.date) -> pl.DataFrame:
         _text_column(companies, ("state", None), ("region_code", 2)).alias("state"),
         _text_column(companies, ("metro", None), ("region_code", 4), ("city", None)).alias("metro"),
     )
-    if package.has_investors:
-        investors = (
-            package.rounds.filter(pl.col("announced_on") <= as_of)
-            .select("company_id", pl.col("investors").str.split(";"))
-            .explode("investors", empty_as_null=True)
-            .with_columns(pl.col("investors").str.strip_chars())
-            .filter(pl.col("investors").is_not_null() & (pl.col("investors") != ""))
-            .group_by("company_id")
-            .agg(pl.col("investors").n_unique().cast(pl.Float64).alias("n_investors"))
-        )
+    investor_columns = ["n_investors", "investor_hit_rate", "investor_hits"]
+    # investors are "named" when a round dated on or before as_of names one (later rounds must not decide)
+    named = package.has_investors and all_rounds["investors"].null_count() < all_rounds.height
+    if named:
+        investors = _investor_features(package, all_rounds, as_of)
     else:
-        investors = pl.DataFrame(schema={"company_id": pl.String, "n_investors": pl.Float64})
+        schema = {"company_id": pl.String, **dict.fromkeys(investor_columns, pl.Float64)}
+        investors = pl.DataFrame(schema=schema)
     frame = (
         base.join(round_features, on="company_id", how="left")
         .join(_valuation_features(package, as_of), on="company_id", how="left")
@@ -362,8 +434,8 @@ def build_features(package: DataPackage, as_of: dt.date) -> pl.DataFrame:
             (pl.col("age_years") / pl.col("highest_stage")).alias("years_per_stage"),
         )
     )
-    if package.has_investors:
-        frame = frame.with_columns(pl.col("n_investors").fill_null(0.0))
+    if named:
+        frame = frame.with_columns(pl.col(investor_columns).fill_null(0.0))
     numeric = [name for name in FEATURES if name not in CATEGORICAL]
     return (
         frame.select(

@@ -42,6 +42,8 @@ from sklearn.model_selection import StratifiedKFold
 
 from qilin.discovery.data import DiscoveryError
 from qilin.discovery.features import CATEGORICAL, FEATURES, STAGE_NAMES
+from qilin.discovery.treeshap import TreeSplits
+from qilin.discovery.treeshap import contributions as tree_contributions
 
 __all__ = ["FORMAT", "UnicornModel", "fit_platt", "load_model", "save_model"]
 
@@ -280,10 +282,14 @@ class UnicornModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return self.predict_proba(X)[:, 1] >= 0.5
 
     def contributions(self, X: pl.DataFrame) -> FloatArray:
-        """Per-feature contributions to the margin (SHAP values of the trees); last column is the bias."""
+        """Per-feature contributions to the margin (LightGBM's SHAP values, ``pred_contrib``, computed per
+        decision pattern by :mod:`qilin.discovery.treeshap`); last column is the bias."""
         matrix = self._matrix(X, self.feature_names_, self.categories_)
-        out: FloatArray = np.asarray(self.booster_.predict(matrix, pred_contrib=True), dtype=np.float64)
-        return out
+        splits = getattr(self, "_splits", None)
+        if splits is None or splits[0] is not self.booster_:
+            splits = (self.booster_, TreeSplits(self.booster_))
+            self._splits = splits
+        return tree_contributions(self.booster_, matrix, splits[1])
 
     def reasons(self, X: pl.DataFrame, *, top: int = 3, lang: str = "zh") -> list[str]:
         """For each row, a short sentence list of the features that raise its score most."""
