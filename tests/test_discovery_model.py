@@ -13,9 +13,12 @@ from sklearn.base import clone
 
 from qilin.discovery.backtest import training_frame
 from qilin.discovery.data import DataPackage, DiscoveryError, read_package
+from qilin.discovery.features import FEATURES
 from qilin.discovery.model import (
+    _GROUP,
     DEFAULT_MODEL_PATH,
     UnicornModel,
+    describe,
     load_model,
     money,
     rank,
@@ -99,6 +102,23 @@ def test_reasons_are_sentences(package: DataPackage, trained: tuple[UnicornModel
     english = rank(package, as_of=AS_OF, model=model, lang="en")["reasons"][0]
     assert english.isascii() or "×" in english
     assert money(1.2e8) == "1.2 亿美元" and money(3.5e7, "en") == "US$35.0M"
+
+
+def test_every_feature_has_a_phrase() -> None:
+    """A reason can name any feature the trees use: each has a sentence in both languages."""
+    row = {name: 2.0 for name in FEATURES} | {
+        "investor_hit_rate": 0.5,
+        "category": "人工智能",
+        "metro": "3301",
+    }
+    for name in FEATURES:
+        group = _GROUP.get(name, name)
+        for lang in ("zh", "en"):
+            assert describe(group, row, lang), (name, lang)
+    assert (
+        describe("investor_record", row) == "投资方此前投中 2 家后来成为独角兽或上市的企业（最高命中率 50%）"
+    )
+    assert describe("investor_record", row | {"investor_hits": 0.0}) is None
 
 
 def test_rank_unseen_chinese_package(tmp_path: Path, trained: tuple[UnicornModel, dict[str, object]]) -> None:

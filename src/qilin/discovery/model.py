@@ -344,6 +344,8 @@ _GROUP: dict[str, str] = {
     "latest_valuation_usd": "valuation",
     "valuation_step_up": "valuation",
     "n_investors": "investors",
+    "investor_hit_rate": "investor_record",
+    "investor_hits": "investor_record",
     "n_rounds": "rounds",
     "category": "category",
     "state": "location",
@@ -474,6 +476,14 @@ def describe(group: str, row: Mapping[str, Any], lang: str = "zh") -> str | None
     if group == "investors" and v["n_investors"]:
         n = int(v["n_investors"] or 0)
         return f"投资方 {n} 家" if zh else f"{n} investors"
+    if group == "investor_record" and v["investor_hits"]:
+        hits = int(v["investor_hits"] or 0)
+        rate = v["investor_hit_rate"]
+        if zh:
+            best = f"（最高命中率 {rate:.0%}）" if rate else ""
+            return f"投资方此前投中 {hits} 家后来成为独角兽或上市的企业{best}"
+        best = f" (best hit rate {rate:.0%})" if rate else ""
+        return f"its investors' earlier picks include {hits} later unicorns or listings{best}"
     if group == "rounds":
         n = int(v["n_rounds"] or 0)
         return f"累计融资 {n} 轮" if zh else f"{n} rounds so far"
