@@ -478,11 +478,11 @@ def describe(group: str, row: Mapping[str, Any], lang: str = "zh") -> str | None
         return f"投资方 {n} 家" if zh else f"{n} investors"
     if group == "investor_record" and v["investor_hits"]:
         hits = int(v["investor_hits"] or 0)
-        rate = v["investor_hit_rate"]
+        hit_rate = v["investor_hit_rate"]
         if zh:
-            best = f"（最高命中率 {rate:.0%}）" if rate else ""
+            best = f"（最高命中率 {hit_rate:.0%}）" if hit_rate else ""
             return f"投资方此前投中 {hits} 家后来成为独角兽或上市的企业{best}"
-        best = f" (best hit rate {rate:.0%})" if rate else ""
+        best = f" (best hit rate {hit_rate:.0%})" if hit_rate else ""
         return f"its investors' earlier picks include {hits} later unicorns or listings{best}"
     if group == "rounds":
         n = int(v["n_rounds"] or 0)

