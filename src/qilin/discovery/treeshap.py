@@ -45,25 +45,24 @@ class _Node:
     missing: str  # "None", "Zero" or "NaN"
     default_left: bool
 
-    def goes_left(self, x: FloatArray) -> NDArray[np.bool_]:
-        """LightGBM's ``NumericalDecision`` / ``CategoricalDecision`` (tree.h) on a column of values."""
+    def goes_left(self, x: FloatArray, nan: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        """LightGBM's ``NumericalDecision`` / ``CategoricalDecision`` (tree.h) on a column of values ``x``
+        whose NaNs are ``nan``."""
+        out: NDArray[np.bool_]
         if self.categorical:
-            valid = ~np.isnan(x) & (x >= 0.0)
+            valid = x >= 0.0  # NaN and negative codes go right
             codes = np.where(valid, x, -1.0).astype(np.int64)  # static_cast<int>: truncation
-            out: NDArray[np.bool_] = valid & np.isin(codes, self.categories)
+            out = valid & np.isin(codes, self.categories)
             return out
-        if self.missing != "NaN":
-            x = np.where(np.isnan(x), 0.0, x)
-        if self.missing == "Zero":
-            missing = (x >= -ZERO_THRESHOLD) & (x <= ZERO_THRESHOLD)
-        elif self.missing == "NaN":
-            missing = np.isnan(x)
-        else:
-            missing = np.zeros(x.shape, dtype=bool)
-        with np.errstate(invalid="ignore"):
-            left = x <= self.threshold
-        result: NDArray[np.bool_] = np.where(missing, self.default_left, left)
-        return result
+        left = x <= self.threshold  # False for NaN
+        if self.missing == "NaN":  # NaN is missing: the default direction
+            out = left | nan if self.default_left else left
+        elif self.missing == "None":  # NaN is read as 0.0
+            out = left | nan if self.threshold >= 0.0 else left
+        else:  # "Zero": NaN and |x| up to kZeroThreshold are missing
+            missing = nan | ((x >= -ZERO_THRESHOLD) & (x <= ZERO_THRESHOLD))
+            out = np.where(missing, self.default_left, left)
+        return out
 
 
 def _node(split: dict[str, Any]) -> _Node:
@@ -112,11 +111,16 @@ class TreeSplits:
             self.trees.append(nodes)
             self.children.append([(left, right) for left, right in children])
 
-    def patterns(self, tree: int, columns: FloatArray) -> NDArray[np.int64]:
-        """Each row's decisions in ``tree`` as bits (bit k set: went left at the tree's k-th node)."""
+    def patterns(
+        self, tree: int, columns: FloatArray, nans: NDArray[np.bool_] | None = None
+    ) -> NDArray[np.int64]:
+        """Each row's decisions in ``tree`` as bits (bit k set: went left at the tree's k-th node);
+        ``nans`` is ``np.isnan(columns)`` when the caller has it."""
+        nans = np.isnan(columns) if nans is None else nans
         code = np.zeros(columns.shape[0], dtype=np.int64)
         for k, node in enumerate(self.trees[tree]):
-            code |= node.goes_left(columns[:, node.feature]).astype(np.int64) << k
+            f = node.feature
+            code |= node.goes_left(columns[:, f], nans[:, f]).astype(np.int64) << k
         return code
 
     def leaf(self, tree: int, pattern: int) -> int:
@@ -141,26 +145,32 @@ def contributions(booster: lgb.Booster, matrix: FloatArray, splits: TreeSplits |
     width = splits.n_features + 1
     out: FloatArray = np.zeros((n, width), order="F")
     columns = np.asfortranarray(matrix, dtype=np.float64)
-    leaves = np.asarray(booster.predict(matrix, pred_leaf=True), dtype=np.int64).reshape(n, -1)
+    nans = np.asfortranarray(np.isnan(columns))
+    leaves = np.asfortranarray(np.asarray(booster.predict(matrix, pred_leaf=True)).reshape(n, -1))
+    index = np.arange(n, dtype=np.int64)
     wrong = np.zeros(n, dtype=bool)
+    bias = 0.0
     whole_trees: list[int] = []
     for t, nodes in enumerate(splits.trees):
         if len(nodes) > MAX_PATTERN_BITS:
             whole_trees.append(t)
             continue
-        code = splits.patterns(t, columns)
+        code = splits.patterns(t, columns, nans)
         # one representative row per pattern; any row of a pattern will do
         representative = np.full(1 << len(nodes), -1, dtype=np.int64)
-        representative[code] = np.arange(n, dtype=np.int64)
+        representative[code] = index
         present = np.flatnonzero(representative >= 0)
         rows = columns[representative[present]]
-        table = np.zeros((1 << len(nodes), width))
-        table[present] = booster.predict(rows, pred_contrib=True, start_iteration=t, num_iteration=1)
-        leaf = np.full(1 << len(nodes), -1, dtype=np.int64)
+        table = np.zeros((width, 1 << len(nodes)))
+        shap = booster.predict(rows, pred_contrib=True, start_iteration=t, num_iteration=1)
+        table[:, present] = np.asarray(shap, dtype=np.float64).T
+        leaf = np.full(1 << len(nodes), -1, dtype=leaves.dtype)
         leaf[present] = [splits.leaf(t, int(p)) for p in present]
         wrong |= leaf[code] != leaves[:, t]
-        for c in sorted({node.feature for node in nodes} | {width - 1}):
-            out[:, c] += table[code, c]
+        bias += table[width - 1, present[0]]  # a tree's expected value: the same for every row
+        for c in sorted({node.feature for node in nodes}):
+            out[:, c] += table[c][code]
+    out[:, width - 1] += bias
     for t in whole_trees:
         out += booster.predict(matrix, pred_contrib=True, start_iteration=t, num_iteration=1)
     if wrong.any():
