@@ -12,6 +12,7 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
+from qilin.discovery import treeshap
 from qilin.discovery.backtest import training_frame
 from qilin.discovery.data import read_package
 from qilin.discovery.model import DEFAULT_MODEL_PATH, load_model
@@ -31,14 +32,16 @@ def _assert_replay(booster: lgb.Booster, matrix: np.ndarray) -> None:
     np.testing.assert_allclose(contributions(booster, matrix, splits), expected, rtol=0, atol=1e-12)
 
 
-def test_shipped_model_on_the_dev_split() -> None:
+def test_shipped_model_on_the_dev_split(monkeypatch: pytest.MonkeyPatch) -> None:
     model, _ = load_model(DEFAULT_MODEL_PATH)
     frame = training_frame(read_package(DEV), dt.date(2013, 10, 1), 12)
     matrix = model._matrix(frame, model.feature_names_, model.categories_)
     assert np.isnan(matrix).any()  # missing values and unseen categories are exercised
     _assert_replay(model.booster_, matrix)
-    fast = model.contributions(frame)
-    np.testing.assert_allclose(fast, model.booster_.predict(matrix, pred_contrib=True), rtol=0, atol=1e-12)
+    expected = model.booster_.predict(matrix, pred_contrib=True)
+    np.testing.assert_allclose(model.contributions(frame), expected, rtol=0, atol=1e-12)
+    monkeypatch.setattr(treeshap, "CHUNK_ROWS", 1500)  # 9,048 rows: six whole blocks and a part
+    np.testing.assert_allclose(model.contributions(frame), expected, rtol=0, atol=1e-12)
 
 
 def _data(seed: int, n: int = 3000) -> tuple[np.ndarray, np.ndarray]:
