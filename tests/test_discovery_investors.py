@@ -66,7 +66,7 @@ def test_hit_rate_by_hand(tmp_path: Path) -> None:
         "investor_hit_rate": pytest.approx(2 / 3),
         "investor_hits": 2.0,
     }
-    # a: VC1's other picks b, c, e → 2 of 3; b's own listing never counts for b: other picks a, c, e → 1 of 3
+    # a: VC1's other picks b, c, e → 2 of 3; b's own list entry never counts for b: a, c, e → 1 of 3
     assert _row(late, "a")["investor_hit_rate"] == pytest.approx(2 / 3)
     assert _row(late, "b") == {
         "n_investors": 2.0,
