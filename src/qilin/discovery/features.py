@@ -99,6 +99,8 @@ CATEGORICAL: tuple[str, ...] = ("category", "state", "metro")
 
 _UNICORN_EVENT_KINDS = ("unicorn_list_entry",)
 _EXIT_EVENT_KINDS = ("ipo", "acquisition", "closure")
+_LISTING_ROUND_TYPES = ("ipo", "post-ipo")
+"""Round types that mean the company had listed (上市) by the round's date."""
 
 
 @cache
@@ -166,7 +168,7 @@ def eligibility(package: DataPackage, as_of: dt.date) -> pl.DataFrame:
     exited: list[pl.DataFrame] = [
         package.acquisitions.filter(pl.col("acquired_on") <= as_of).select("company_id"),
         package.rounds.filter(
-            (pl.col("announced_on") <= as_of) & pl.col("round_type").is_in(["ipo", "post-ipo"])
+            (pl.col("announced_on") <= as_of) & pl.col("round_type").is_in(_LISTING_ROUND_TYPES)
         ).select("company_id"),
     ]
     if not package.lifecycle_events.is_empty():
@@ -327,7 +329,7 @@ def _outcome_dates(package: DataPackage, as_of: dt.date) -> pl.DataFrame:
     listed (an ipo/post-ipo round or an ipo lifecycle event)."""
     frames = [
         _unicorn_dates(package).select("company_id", pl.col("joined_on").alias("outcome_on")),
-        package.rounds.filter(pl.col("round_type").is_in(["ipo", "post-ipo"])).select(
+        package.rounds.filter(pl.col("round_type").is_in(_LISTING_ROUND_TYPES)).select(
             "company_id", pl.col("announced_on").alias("outcome_on")
         ),
     ]
