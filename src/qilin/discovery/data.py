@@ -1,10 +1,10 @@
 """Read a data package (数据包) folder into Polars frames for discovery (AI 发现).
 
-The folder holds the CSV files of DESIGN §5: ``companies.csv`` and ``rounds.csv`` are required;
-``acquisitions.csv``, ``unicorn_events.csv``, ``valuations.csv`` and ``lifecycle_events.csv`` are read when
-present. Dates become :class:`polars.Date`; round labels and amounts that are not canonical (``天使轮``,
-``1000万``) go through :func:`qilin.registry.parsing.parse_round_type` / ``parse_amount`` so a Chinese
-package works like the Crunchbase export. Nothing here filters by date: :mod:`.features` does that.
+The folder holds the CSV or XLSX files of DESIGN §5: companies and rounds are required; acquisitions,
+unicorn events, valuations and lifecycle events are read when present. Dates become
+:class:`polars.Date`; round labels and amounts that are not canonical (``天使轮``, ``1000万``) go through
+:func:`qilin.registry.parsing.parse_round_type` / ``parse_amount`` so a Chinese package works like the
+Crunchbase export. Nothing here filters by date: :mod:`.features` does that.
 
 >>> from pathlib import Path
 >>> try:
@@ -25,8 +25,10 @@ from typing import Any
 
 import polars as pl
 
+from qilin.registry.issues import ImportIssue
 from qilin.registry.package import ROUND_TYPES
 from qilin.registry.parsing import ParseError, parse_amount, parse_round_type
+from qilin.registry.reader import kind_from_columns, kind_from_name, package_files, read_xlsx
 
 __all__ = ["MESSAGES", "DataPackage", "DiscoveryError", "read_package"]
 
@@ -34,9 +36,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "data.missing_folder": ("数据文件夹不存在：{path}", "data folder does not exist: {path}"),
     "data.not_folder": ("不是文件夹：{path}", "not a folder: {path}"),
     "data.empty_folder": ("数据文件夹为空：{path}", "data folder is empty: {path}"),
-    "data.missing_file": ("缺少必需文件 {name}（{path}）", "required file {name} is missing ({path})"),
+    "data.missing_file": (
+        "缺少必需的 {name} 表：{name}.csv、{name}.xlsx 或名为 {name} 的工作表（{path}）",
+        "the required {name} table is missing: {name}.csv, {name}.xlsx or a sheet named {name} ({path})",
+    ),
     "data.missing_column": ("{name} 缺少必需列 {column}", "{name} lacks the required column {column}"),
     "data.bad_csv": ("无法读取 {name}：{detail}", "cannot read {name}: {detail}"),
+    "data.bad_file": ("无法读取 {name}：{zh}", "cannot read {name}: {en}"),
+    "data.duplicate_id": (
+        "企业编号 {id} 重复出现（{places}）",
+        "company id {id} appears more than once ({places})",
+    ),
     "data.bad_date": (
         "{name} 第 {line} 行 {column} 日期格式错误：{value!r}（应为 YYYY-MM-DD）",
         "{name} line {line}: bad date in {column}: {value!r} (expected YYYY-MM-DD)",
@@ -130,20 +140,65 @@ class DataPackage:
         )
 
 
-def _read_csv(path: Path, name: str) -> pl.DataFrame:
+def _clean(frame: pl.DataFrame) -> pl.DataFrame:
+    """Headers trimmed (and a BOM dropped); every value trimmed, empty → null (empty means unknown)."""
+    frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
+    return frame.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in frame.columns)
+
+
+def _read_csv(path: Path) -> pl.DataFrame:
     try:
         frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
     except (pl.exceptions.PolarsError, OSError) as error:
         raise DiscoveryError("data.bad_csv", name=path.name, detail=str(error).splitlines()[0]) from error
-    frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
-    for column in frame.columns:  # empty means unknown
-        frame = frame.with_columns(
-            pl.col(column).str.strip_chars().replace("", None).alias(column),
-        )
-    return frame
+    return _clean(frame)
 
 
-def _parse_dates(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+def _csv_kind(path: Path) -> str | None:
+    """A CSV file's kind from its name (``rounds.csv``, ``rounds_2024.csv``) or else its header row."""
+    kind = kind_from_name(path.stem)
+    if kind is None:
+        try:
+            header = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", n_rows=0).columns
+        except (pl.exceptions.PolarsError, OSError):
+            return None
+        kind = kind_from_columns([c.strip().lstrip("\ufeff") for c in header])
+    return kind
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One table of a package: a CSV file or an XLSX sheet, with the line each row came from."""
+
+    kind: str
+    label: str
+    frame: pl.DataFrame
+    lines: list[int] | None = None
+    """Spreadsheet line of each row; None when row i is line i + 2 (a CSV with its header)."""
+
+    def line(self, i: int) -> int:
+        return self.lines[i] if self.lines is not None else i + 2
+
+
+def _xlsx_sources(path: Path) -> list[_Source]:
+    issues: list[ImportIssue] = []
+    tables = read_xlsx(path, issues)
+    for issue in issues:
+        if issue.key != "import.file_unknown":  # a sheet of something else (说明, notes) is not read
+            raise DiscoveryError(
+                "data.bad_file", name=issue.file, zh=issue.reason("zh"), en=issue.reason("en")
+            )
+    sources = []
+    for table in tables:
+        columns = {c: [row[c] for _, row in table.rows] for c in table.columns if c}
+        frame = pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
+        sources.append(_Source(table.kind, table.label, _clean(frame), [n for n, _ in table.rows]))
+    return sources
+
+
+def _parse_dates(frame: pl.DataFrame, name: str, source: _Source | None = None) -> pl.DataFrame:
+    """``frame`` with its date columns parsed (absent ones null); a value not ``YYYY-MM-DD`` is refused,
+    naming the file or sheet and the line."""
     for column in DATE_COLUMNS.get(name, ()):
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.Date).alias(column))
@@ -152,9 +207,13 @@ def _parse_dates(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         parsed = values.str.to_date("%Y-%m-%d", strict=False)
         bad = values.is_not_null() & (parsed.is_null() | ~values.str.contains(_ISO.pattern))
         if bad.any():
-            line = int(bad.arg_max() or 0)
+            i = int(bad.arg_max() or 0)
             raise DiscoveryError(
-                "data.bad_date", name=f"{name}.csv", line=line + 2, column=column, value=values[line]
+                "data.bad_date",
+                name=source.label if source is not None else f"{name}.csv",
+                line=source.line(i) if source is not None else i + 2,
+                column=column,
+                value=values[i],
             )
         frame = frame.with_columns(parsed.alias(column))
     return frame
@@ -236,9 +295,29 @@ def _valuations(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _duplicate_ids(companies: pl.DataFrame, sources: list[_Source]) -> None:
+    """Refuse a company id given twice, naming both places (which row is right is the user's call)."""
+    ids = companies["company_id"]
+    repeated = ids.is_duplicated() & ids.is_not_null()
+    if not repeated.any():
+        return
+    value = ids.filter(repeated)[0]
+    places = []
+    for source in sources:
+        for i in source.frame.with_row_index().filter(pl.col("id") == value)["index"]:
+            places.append(f"{source.label}:{source.line(i)}")
+    raise DiscoveryError("data.duplicate_id", id=value, places=", ".join(places[:2]))
+
+
 def read_package(folder: Path) -> DataPackage:
     """Read the data package in ``folder``; raise :class:`DiscoveryError` on a missing or empty folder, a
-    missing required file or column, or a date that is not ``YYYY-MM-DD``."""
+    missing required file or column, a date that is not ``YYYY-MM-DD``, a damaged workbook or a company id
+    given twice.
+
+    Like the registry's import (:mod:`qilin.registry.reader`), a file's kind comes from its name
+    (``rounds.csv``, ``rounds_2024.csv``), an XLSX sheet's name, or else its header row; the tables of one
+    kind are stacked. Files of other kinds (operating reports, notes) are not read.
+    """
     folder = Path(folder)
     if not folder.exists():
         raise DiscoveryError("data.missing_folder", path=str(folder))
@@ -246,23 +325,42 @@ def read_package(folder: Path) -> DataPackage:
         raise DiscoveryError("data.not_folder", path=str(folder))
     if not any(folder.iterdir()):
         raise DiscoveryError("data.empty_folder", path=str(folder))
+    wanted = REQUIRED | OPTIONAL
+    files: dict[str, list[Path]] = {name: [] for name in wanted}
+    for path in package_files(folder):
+        kind = _csv_kind(path) if path.suffix.lower() == ".csv" else "xlsx"
+        if kind in files or kind == "xlsx":
+            files.setdefault(kind, []).append(path)
+    sources: dict[str, list[_Source]] = {name: [] for name in wanted}
+    for path in files.pop("xlsx", []):
+        for source in _xlsx_sources(path):
+            if source.kind in sources:
+                sources[source.kind].append(source)
+    for name, paths in files.items():
+        sources[name][:0] = [_Source(name, path.name, _read_csv(path)) for path in paths]
+    # the fingerprint: file names and bytes, kind by kind, so a CSV package keeps its earlier fingerprint
     digest = hashlib.sha256()
+    read: set[Path] = set()
     frames: dict[str, pl.DataFrame] = {}
-    for name, required in (REQUIRED | OPTIONAL).items():
-        path = folder / f"{name}.csv"
-        if not path.is_file():
+    for name, required in wanted.items():
+        if not sources[name]:
             if name in REQUIRED:
-                raise DiscoveryError("data.missing_file", name=path.name, path=str(folder))
+                raise DiscoveryError("data.missing_file", name=name, path=str(folder))
             frames[name] = _parse_dates(_empty(required), name)
             continue
-        data = path.read_bytes()
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(data).digest())
-        frame = _read_csv(path, name)
-        for column in required:
-            if column not in frame.columns:
-                raise DiscoveryError("data.missing_column", name=path.name, column=column)
-        frames[name] = _parse_dates(frame, name)
+        parsed = []
+        for source in sources[name]:
+            path = folder / source.label.split("[", 1)[0]
+            if path not in read:
+                read.add(path)
+                digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+            for column in required:
+                if column not in source.frame.columns:
+                    raise DiscoveryError("data.missing_column", name=source.label, column=column)
+            parsed.append(_parse_dates(source.frame, name, source))
+        frames[name] = parsed[0] if len(parsed) == 1 else pl.concat(parsed, how="diagonal_relaxed")
     companies = frames["companies"].rename({"id": "company_id"})
+    _duplicate_ids(companies, sources["companies"])
     return DataPackage(
         companies=companies,
         rounds=_normalise_rounds(frames["rounds"]),

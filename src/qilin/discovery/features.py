@@ -247,7 +247,11 @@ def _round_features(rounds: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
         pl.col("round_type").replace_strict(STAGES, default=None, return_dtype=pl.Int32).alias("stage"),
     )
     medians = r.group_by("round_type").agg(pl.col("usd").median().alias("type_median"))
-    r = r.join(medians, on="round_type", how="left", nulls_equal=True).sort("company_id", "announced_on")
+    # Rounds announced on one day are ordered by stage, then size, then type (unknowns first), so a
+    # package's row order never decides which counts as "latest".
+    r = r.join(medians, on="round_type", how="left", nulls_equal=True).sort(
+        "company_id", "announced_on", "stage", "usd", "round_type", nulls_last=False
+    )
     known = pl.col("usd").is_not_null()
     any_known = known.any()
 

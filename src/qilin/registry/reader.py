@@ -37,7 +37,8 @@ class SourceTable:
         return f"{self.path.name}[{self.sheet}]" if self.sheet else self.path.name
 
 
-def _kind_from_name(name: str) -> str | None:
+def kind_from_name(name: str) -> str | None:
+    """The kind a file or sheet name means (``rounds``, ``rounds_2024`` → rounds), or None."""
     stem = name.lower().strip()
     if stem in FILES:
         return stem
@@ -45,7 +46,8 @@ def _kind_from_name(name: str) -> str | None:
     return max(matches, key=len) if matches else None
 
 
-def _kind_from_columns(columns: list[str]) -> str | None:
+def kind_from_columns(columns: list[str]) -> str | None:
+    """The one kind whose required columns are all in ``columns``, or None (none, or a tie)."""
     present = set(columns)
     matches = [kind for kind, spec in FILES.items() if set(spec.required) <= present]
     # The most specific match wins (companies' id/name is a subset of few others).
@@ -67,7 +69,7 @@ def _read_csv(path: Path, issues: list[ImportIssue]) -> list[SourceTable]:
             if header is None:
                 return []
             columns = _clean_header(header)
-            kind = _kind_from_name(path.stem) or _kind_from_columns(columns)
+            kind = kind_from_name(path.stem) or kind_from_columns(columns)
             if kind is None:
                 issues.append(
                     ImportIssue(path.name, None, None, None, "import.file_unknown", {"name": path.name})
@@ -107,7 +109,8 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(path: Path, issues: list[ImportIssue]) -> list[SourceTable]:
+def read_xlsx(path: Path, issues: list[ImportIssue]) -> list[SourceTable]:
+    """The sheets of a workbook whose kind is known; problems (size, damage, unknown sheets) → ``issues``."""
     settings = get_settings()
     size = path.stat().st_size
     if size > settings.xlsx_max_bytes:
@@ -165,9 +168,9 @@ def _read_sheets(path: Path, workbook: Any, issues: list[ImportIssue]) -> list[S
         while columns and not columns[-1]:
             columns.pop()
         kind = (
-            _kind_from_name(sheet.title)
-            or (_kind_from_name(path.stem) if len(sheets) == 1 else None)
-            or _kind_from_columns(columns)
+            kind_from_name(sheet.title)
+            or (kind_from_name(path.stem) if len(sheets) == 1 else None)
+            or kind_from_columns(columns)
         )
         label = f"{path.name}[{sheet.title}]"
         if kind is None:
@@ -201,7 +204,8 @@ def _read_sheets(path: Path, workbook: Any, issues: list[ImportIssue]) -> list[S
     return tables
 
 
-def _files_in(path: Path) -> list[Path]:
+def package_files(path: Path) -> list[Path]:
+    """The CSV and XLSX files of a package folder, by name (not rejects, hidden or Excel lock files)."""
     return sorted(
         p
         for p in path.iterdir()
@@ -220,9 +224,9 @@ def read_package(paths: list[Path]) -> tuple[list[SourceTable], list[ImportIssue
         if not path.exists():
             issues.append(ImportIssue(str(path), None, None, None, "import.not_found", {"path": str(path)}))
             continue
-        for file in _files_in(path) if path.is_dir() else [path]:
+        for file in package_files(path) if path.is_dir() else [path]:
             if file.suffix.lower() == ".xlsx":
-                tables.extend(_read_xlsx(file, issues))
+                tables.extend(read_xlsx(file, issues))
             elif file.suffix.lower() == ".csv":
                 tables.extend(_read_csv(file, issues))
             else:
