@@ -185,3 +185,47 @@ def test_row_order_decides_nothing(tmp_path: Path, csv_package: Path, seed: int)
         frame.sample(fraction=1.0, shuffle=True, seed=seed).write_csv(tmp_path / f"{name}.csv")
     expected = build_features(read_package(csv_package), AS_OF)
     assert_frame_equal(expected, build_features(read_package(tmp_path), AS_OF))
+
+
+def test_what_reading_sets_aside_is_reported(tmp_path: Path) -> None:
+    write_csv(tmp_path / "companies.csv", ["id", "name", "founded_on"], [["a", "甲", "2010-01-01"]])
+    write_csv(
+        tmp_path / "rounds.csv",
+        ["company_id", "announced_on", "round_type", "amount", "currency"],
+        [
+            ["a", "2011-01-01", "A轮", "约一些钱", "CNY"],  # unreadable
+            ["a", "2012-01-01", "B轮", "1000000", "XYZ"],  # no such currency
+            ["a", "1998-06-01", "天使轮", "500000", "EUR"],  # before the FX table (2000)
+            ["a", "2013-01-01", "C轮", "2亿元", ""],
+            ["ghost", "2012-05-01", "A轮", "1000万", "CNY"],  # not in companies
+            ["ghost", "2012-06-01", "B轮", "", ""],
+        ],
+    )
+    package = read_package(tmp_path)
+    notes = {note.key: note.fields for note in package.notes}
+    assert notes["note.orphan_rows"] == {"name": "rounds", "count": 2, "examples": "ghost"}
+    assert notes["note.unreadable_amount"]["count"] == 1
+    assert notes["note.no_fx_rate"] == {"name": "rounds", "count": 2, "examples": "EUR 1998, XYZ 2012"}
+    assert all(" / " in str(note) for note in package.notes)
+    features = build_features(package, dt.date(2014, 1, 1))
+    assert features["company_id"].to_list() == ["a"]
+    assert features["n_rounds"][0] == 4
+    result = CliRunner().invoke(
+        app,
+        [
+            "discover",
+            "rank",
+            "--data",
+            str(tmp_path),
+            "--as-of",
+            "2014-01-01",
+            "--out",
+            str(tmp_path / "r.csv"),
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "ghost" in result.stderr and "XYZ 2012" in result.stderr and "约一些钱" in result.stderr
+
+
+def test_a_clean_package_has_no_notes(csv_package: Path) -> None:
+    assert read_package(csv_package).notes == ()

@@ -79,7 +79,10 @@ def _fail(error: DiscoveryError) -> typer.Exit:
 
 def _read(data: Path) -> DataPackage:
     with errors.status("读取数据包 / reading the data package …"):
-        return read_package(data)
+        package = read_package(data)
+    for note in package.notes:
+        errors.print(f"注意 / note: {note}", style="yellow", markup=False, highlight=False)
+    return package
 
 
 def _source(data: Path | None, db: bool) -> DataPackage:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,8 +29,9 @@ from qilin.registry.issues import ImportIssue
 from qilin.registry.package import ROUND_TYPES
 from qilin.registry.parsing import ParseError, parse_amount, parse_round_type
 from qilin.registry.reader import kind_from_columns, kind_from_name, package_files, read_xlsx
+from qilin.tiers.facts import fx_ratio
 
-__all__ = ["MESSAGES", "DataPackage", "DiscoveryError", "read_package"]
+__all__ = ["MESSAGES", "NOTES", "DataNote", "DataPackage", "DiscoveryError", "read_package"]
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "data.missing_folder": ("数据文件夹不存在：{path}", "data folder does not exist: {path}"),
@@ -120,6 +121,37 @@ _PLAIN_NUMBER = re.compile(r"^\d+(\.\d+)?$")
 _ISO_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
+NOTES: dict[str, tuple[str, str]] = {
+    "note.orphan_rows": (
+        "{name} 中有 {count} 行的企业编号不在 companies 表中，已忽略（如 {examples}）",
+        "{count} row(s) of {name} name a company that is not in the companies table and are ignored"
+        " (e.g. {examples})",
+    ),
+    "note.unreadable_amount": (
+        "{name} 中有 {count} 个金额无法识别，按未披露处理（如 {examples}）",
+        "{count} amount(s) in {name} could not be read and count as undisclosed (e.g. {examples})",
+    ),
+    "note.no_fx_rate": (
+        "{name} 中有 {count} 笔金额的币种/年份没有汇率，不计入美元金额（{examples}）",
+        "{count} amount(s) in {name} have no exchange rate for their currency and year and are left out of"
+        " the USD figures ({examples})",
+    ),
+}
+"""What reading kept going past, as (中文, English) pairs: shown beside the result, never silently."""
+
+
+@dataclass(frozen=True)
+class DataNote:
+    """Something the reader set aside or could not use (one of :data:`NOTES`), with a count and examples."""
+
+    key: str
+    fields: dict[str, Any]
+
+    def __str__(self) -> str:
+        zh, en = NOTES[self.key]
+        return f"{zh.format(**self.fields)} / {en.format(**self.fields)}"
+
+
 @dataclass(frozen=True)
 class DataPackage:
     """The frames of one data package. Optional files absent from the folder are empty frames."""
@@ -131,7 +163,9 @@ class DataPackage:
     valuations: pl.DataFrame
     lifecycle_events: pl.DataFrame
     fingerprint: str
-    """sha256 over the file names and bytes that were read (sorted by name)."""
+    """sha256 over the file names and bytes that were read, kind by kind."""
+    notes: tuple[DataNote, ...] = ()
+    """Rows and values the reader set aside (:data:`NOTES`); the commands print them."""
 
     @property
     def has_investors(self) -> bool:
@@ -234,24 +268,43 @@ def _round_type(label: str | None) -> str | None:
         return "other"
 
 
-def _amount(text: str | None, currency: str | None) -> tuple[float | None, str | None]:
-    """An amount and its ISO currency. A vague amount (数千万) is the middle of its range (open-ended: its
-    lower bound); undisclosed or unreadable is (None, currency)."""
+def _amount(text: str | None, currency: str | None) -> tuple[float | None, str | None, bool]:
+    """An amount, its ISO currency, and whether the text could be read. A vague amount (数千万) is the middle
+    of its range (open-ended: its lower bound); undisclosed (未披露) or unreadable is (None, currency)."""
     if text is None:
-        return None, currency
+        return None, currency, True
     if currency is not None and _ISO_CURRENCY.match(currency) and _PLAIN_NUMBER.match(text):
-        return float(text), currency
+        return float(text), currency, True
     try:
         parsed = parse_amount(text, currency)
     except ParseError:
-        return None, currency
+        return None, currency, False
     value: Decimal | None = parsed.value
     if value is None and parsed.low is not None:
         value = parsed.low if parsed.high is None else (parsed.low + parsed.high) / 2
-    return (float(value) if value is not None else None), parsed.currency
+    return (float(value) if value is not None else None), parsed.currency, True
 
 
-def _normalise_rounds(rounds: pl.DataFrame) -> pl.DataFrame:
+def _read_amounts(frame: pl.DataFrame, amount: str, currency: str) -> tuple[pl.DataFrame, list[str]]:
+    """``frame`` with ``amount``/``currency`` replaced by the parsed value and its ISO currency (each
+    distinct pair parsed once), and the texts that could not be read."""
+    pairs = frame.select(amount, currency).unique()
+    parsed = [_amount(a, c) for a, c in pairs.iter_rows()]
+    lookup = pairs.with_columns(
+        pl.Series("_value", [p[0] for p in parsed], dtype=pl.Float64),
+        pl.Series("_currency", [p[1] for p in parsed], dtype=pl.String),
+    )
+    unreadable = sorted({str(a) for (a, _), p in zip(pairs.iter_rows(), parsed, strict=True) if not p[2]})
+    out = (
+        frame.join(lookup, on=[amount, currency], how="left", nulls_equal=True)
+        .drop(amount, currency)
+        .rename({"_value": amount, "_currency": currency})
+    )
+    return out, unreadable
+
+
+def _normalise_rounds(rounds: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """Canonical round types and parsed amounts; also the amount texts that could not be read."""
     if "round_type" not in rounds.columns:
         rounds = rounds.with_columns(pl.lit(None, dtype=pl.String).alias("round_type"))
     for column in ("amount", "currency"):
@@ -259,20 +312,10 @@ def _normalise_rounds(rounds: pl.DataFrame) -> pl.DataFrame:
             rounds = rounds.with_columns(pl.lit(None, dtype=pl.String).alias(column))
     labels = rounds["round_type"].unique().to_list()
     mapping = {label: _round_type(label) for label in labels if label is not None}
-    pairs = rounds.select("amount", "currency").unique()
-    parsed = [_amount(a, c) for a, c in pairs.iter_rows()]
-    lookup = pairs.with_columns(
-        pl.Series("amount_value", [p[0] for p in parsed], dtype=pl.Float64),
-        pl.Series("amount_currency", [p[1] for p in parsed], dtype=pl.String),
+    rounds = rounds.with_columns(
+        pl.col("round_type").replace_strict(mapping, default=None, return_dtype=pl.String)
     )
-    return (
-        rounds.with_columns(
-            pl.col("round_type").replace_strict(mapping, default=None, return_dtype=pl.String)
-        )
-        .join(lookup, on=["amount", "currency"], how="left", nulls_equal=True)
-        .drop("amount", "currency")
-        .rename({"amount_value": "amount", "amount_currency": "currency"})
-    )
+    return _read_amounts(rounds, "amount", "currency")
 
 
 def _valuations(frame: pl.DataFrame) -> pl.DataFrame:
@@ -282,17 +325,8 @@ def _valuations(frame: pl.DataFrame) -> pl.DataFrame:
         )
     if "currency" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("currency"))
-    pairs = frame.select("value", "currency").unique()
-    parsed = [_amount(a, c) for a, c in pairs.iter_rows()]
-    lookup = pairs.with_columns(
-        pl.Series("v", [p[0] for p in parsed], dtype=pl.Float64),
-        pl.Series("c", [p[1] for p in parsed], dtype=pl.String),
-    )
-    return (
-        frame.join(lookup, on=["value", "currency"], how="left", nulls_equal=True)
-        .select("company_id", "as_of", pl.col("v").alias("value"), pl.col("c").alias("currency"))
-        .filter(pl.col("value").is_not_null())
-    )
+    values, _ = _read_amounts(frame.select("company_id", "as_of", "value", "currency"), "value", "currency")
+    return values.filter(pl.col("value").is_not_null())
 
 
 def _duplicate_ids(companies: pl.DataFrame, sources: list[_Source]) -> None:
@@ -361,12 +395,51 @@ def read_package(folder: Path) -> DataPackage:
         frames[name] = parsed[0] if len(parsed) == 1 else pl.concat(parsed, how="diagonal_relaxed")
     companies = frames["companies"].rename({"id": "company_id"})
     _duplicate_ids(companies, sources["companies"])
-    return DataPackage(
+    rounds, unreadable = _normalise_rounds(frames["rounds"])
+    package = DataPackage(
         companies=companies,
-        rounds=_normalise_rounds(frames["rounds"]),
+        rounds=rounds,
         acquisitions=frames["acquisitions"],
         unicorn_events=frames["unicorn_events"],
         valuations=_valuations(frames["valuations"]),
         lifecycle_events=frames["lifecycle_events"],
         fingerprint=digest.hexdigest(),
     )
+    notes = _orphan_notes(package)
+    if unreadable:
+        notes.append(_note("note.unreadable_amount", "rounds", len(unreadable), unreadable))
+    notes.extend(_fx_notes(rounds))
+    return replace(package, notes=tuple(notes))
+
+
+def _note(key: str, name: str, count: int, examples: list[str]) -> DataNote:
+    shown = ", ".join(examples[:3]) + ("…" if len(examples) > 3 else "")
+    return DataNote(key, {"name": name, "count": count, "examples": shown})
+
+
+def _orphan_notes(package: DataPackage) -> list[DataNote]:
+    """Rows of the other tables whose company is not in the companies table (discovery cannot use them)."""
+    known = package.companies.select("company_id")
+    notes = []
+    for name in ("rounds", "acquisitions", "unicorn_events", "valuations", "lifecycle_events"):
+        frame: pl.DataFrame = getattr(package, name)
+        orphans = frame.join(known, on="company_id", how="anti")
+        if orphans.height:
+            ids = orphans["company_id"].drop_nulls().unique(maintain_order=True).to_list()
+            notes.append(_note("note.orphan_rows", name, orphans.height, [str(i) for i in ids]))
+    return notes
+
+
+def _fx_notes(rounds: pl.DataFrame) -> list[DataNote]:
+    """Round amounts whose currency has no yearly rate (an unknown code, or a year before the table)."""
+    known = rounds.filter(pl.col("amount").is_not_null() & pl.col("currency").is_not_null())
+    pairs = known.group_by(pl.col("currency"), pl.col("announced_on").dt.year().alias("year")).len()
+    missing = [
+        (c, y, n)
+        for c, y, n in pairs.sort("currency", "year").iter_rows()
+        if y is not None and c != "USD" and fx_ratio(c, "USD", y) is None
+    ]
+    if not missing:
+        return []
+    examples = [f"{c} {y}" for c, y, _ in missing]
+    return [_note("note.no_fx_rate", "rounds", sum(n for _, _, n in missing), examples)]
