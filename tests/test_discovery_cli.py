@@ -45,6 +45,16 @@ def test_train_rank_backtest(tmp_path: Path, subset: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(ranking.read_text(encoding="utf-8"))))
     assert list(rows[0]) == ["company_id", "score", "rank", "reasons"]
     assert rows[0]["rank"] == "1" and rows[0]["reasons"]
+    code, _, err = invoke(
+        "rank", "--data", str(subset), "--as-of", "2012-10-01", "--model", str(model), "--out", str(ranking),
+        "--baselines",
+    )  # fmt: skip
+    assert code == 0, err
+    wide = list(csv.DictReader(io.StringIO(ranking.read_text(encoding="utf-8"))))
+    assert [r["company_id"] for r in wide] == [r["company_id"] for r in rows]
+    places = sorted(int(r["rank_raised_2y"]) for r in wide if r["rank_raised_2y"])
+    assert places[0] == 1 and len(places) < len(wide)  # companies with nothing known raised have no place
+    assert all(r["rank_total_raised"] for r in wide if r["rank_raised_2y"])
     code, out, err = invoke(
         "backtest", "--data", str(subset), "--as-of", "2012-10-01", "--horizon-years", "12",
         "--folds", "3", "--n-estimators", "30", "--n-boot", "20", "--format", "json",

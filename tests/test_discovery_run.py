@@ -20,6 +20,7 @@ from qilin.cli import app
 from qilin.demo.service import build_demo
 from qilin.discovery.data import read_package
 from qilin.discovery.features import FEATURES, build_features
+from qilin.discovery.model import DEFAULT_MODEL_PATH, load_model
 from qilin.discovery.registry_data import package_from_db
 from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
 from qilin.registry.models import Enterprise, FundingRound, LifecycleEvent, StatusRecord
@@ -149,6 +150,24 @@ def test_run_stores_scores_and_refuses_a_second_identical_run(demo: Session) -> 
     assert sorted(s.rank for s in scores) == list(range(1, run.enterprises + 1))
     assert not {s.enterprise_id for s in scores} & _not_eligible(demo, DAY)
     assert all(s.reasons["zh"] and s.reasons["en"] for s in scores)
+    _, metadata = load_model(DEFAULT_MODEL_PATH)
+    assert run.backtest == metadata["backtest"] and run.backtest["scorers"]["raised_2y"]
+
+    # each enterprise's place in the simple rankings, recomputed here from the features of the scored set
+    features = build_features(package_from_db(demo), DAY).filter(
+        pl.col("company_id").is_in([s.enterprise_id for s in scores])
+    )
+    for column, feature in {
+        "rank_total_raised": "total_raised_usd",
+        "rank_raised_2y": "raised_2y_usd",
+    }.items():
+        amounts = dict(zip(features["company_id"], features[feature], strict=True))
+        known = [a for a in amounts.values() if a is not None]
+        assert len(known) > 10, feature
+        for s in scores:
+            amount = amounts[s.enterprise_id]
+            expected = None if amount is None else 1 + sum(a > amount for a in known)
+            assert getattr(s, column) == expected, (column, s.enterprise_id, amount)
 
     code, _, err = invoke("run", "--as-of", AS_OF)
     assert code == 1

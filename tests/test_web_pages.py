@@ -38,6 +38,16 @@ YINZHOU = "zj-yinzhou"  # the enterprise with a formula for a name (synthetic)
 YUHANG = "zj-yuhang"  # a new entry between the two snapshots
 FILLERS = 21  # 宁波 enterprises so that the list has two pages
 REASON = "近三年融资 9152 万美元"
+# a model file's back-test as `qilin discover backtest --format json` writes it (figures made up for the test)
+BACKTEST = {
+    "mode": "cv", "as_of": "2013-10-01", "horizon_years": 12, "n_companies": 9048, "n_positives": 95,
+    "scorers": {
+        "model": {"precision_at_1pct": {"value": 0.1978, "low": 0.1319, "high": 0.2747},
+                  "brier": {"value": 0.00995, "low": 0.0085, "high": 0.0117},
+                  "median_lead_years": {"value": 2.0151, "low": None, "high": None}},
+        "raised_2y": {"precision_at_1pct": {"value": 0.0989, "low": 0.0549, "high": 0.1538}},
+    },
+}  # fmt: skip
 
 
 def _enterprise(id: str, name: str, region: str, **fields: Any) -> Enterprise:
@@ -104,13 +114,16 @@ def _seed(session: Any) -> None:
     session.flush()
     take_snapshot(session, as_of=dt.date(2025, 6, 30))
     take_snapshot(session, as_of=dt.date(2026, 6, 30))
-    run = DiscoveryRun(as_of=dt.date(2026, 6, 30), model_version="test-model", enterprises=2)
+    run = DiscoveryRun(
+        as_of=dt.date(2026, 6, 30), model_version="test-model", enterprises=2, backtest=BACKTEST
+    )
     session.add(run)
     session.flush()
     session.add_all(
         [
             DiscoveryScore(run_id=run.id, enterprise_id=YUHANG, score=0.42, rank=1,
-                           reasons={"zh": [REASON], "en": ["US$91.5M raised"]}),
+                           reasons={"zh": [REASON], "en": ["US$91.5M raised"]},
+                           rank_total_raised=1, rank_raised_2y=2, rank_latest_round=None),
             DiscoveryScore(run_id=run.id, enterprise_id=BINJIANG, score=0.1, rank=2,
                            reasons={"zh": ["最近一轮 100 万美元"], "en": ["latest round US$1M"]}),
         ]
@@ -241,6 +254,16 @@ def test_every_page_renders_for_a_province_admin(app: Any) -> None:
 
     discovery = client.get("/discovery").text
     assert REASON in discovery and YUHANG in discovery
+    # the watch-list beside the simple rankings: places, and the model's back-test beside the baselines
+    watch = _rows(discovery, "watch-list")
+    assert "1 / 2 / —" in watch[0] and "— / — / —" in watch[1]
+    backtest = _rows(discovery, "backtest")
+    assert len(backtest) == 2 and "本平台模型" in backtest[0] and "近两年融资额" in backtest[1]
+    assert "0.198 [0.132, 0.275]" in backtest[0] and "0.00995 [0.00850, 0.01170]" in backtest[0]
+    assert "2.02</td>" in backtest[0] and "0.099 [0.055, 0.154]" in backtest[1]
+    assert "按企业分折的交叉验证，截至 2013-10-01 的 9048 家企业中 95 家" in discovery
+    profile = client.get(f"/enterprises/{YUHANG}").text
+    assert re.search(r'id="baseline-ranks">[^<]*：1 / 2 / —<', profile)
     standards = client.get("/standards").text
     assert "浙江省独角兽企业培育标准" in standards and "成立不超过 10 年" in standards
     leads = client.get("/leads").text
@@ -410,5 +433,7 @@ def test_department_sees_no_amounts(app: Any) -> None:
     assert 'name="min_valuation"' not in listing and "3亿元" not in listing
     discovery = client.get("/discovery").text
     assert REASON not in discovery and "无权查看" in discovery
+    assert "1 / 2 / —" not in discovery and "对照排名" not in discovery
+    assert "本平台模型" in _rows(discovery, "backtest")[0]  # the model's evidence is no enterprise's figure
     yuhang = client.get(f"/enterprises/{YUHANG}").text
     assert REASON not in yuhang and "2亿美元" not in yuhang

@@ -345,7 +345,13 @@ def test_figures_are_hidden_without_the_financial_permission(
         assert r["amount_range"] is None and r["amount_text"] is None
     detail = _get(client, tokens[Role.department], f"/enterprises/{WEST}")
     assert detail["financial_hidden"] is True and detail["latest_valuation"] is None
-    assert _get(client, tokens[Role.department], f"/enterprises/{WEST}/discovery")["signals"] is None
+    discovery = _get(client, tokens[Role.department], f"/enterprises/{WEST}/discovery")
+    assert discovery["signals"] is None and discovery["score"]["rank"] == 1
+    assert discovery["score"]["reasons"] is None and discovery["score"]["baseline_ranks"] is None
+    # the watch-list: reasons quote amounts and the baseline places order by them, so neither is shown
+    watch = _get(client, tokens[Role.department], "/discovery/scores")["items"]
+    assert watch and all(i["reasons"] is None and i["baseline_ranks"] is None for i in watch)
+    assert [i["rank"] for i in watch] == [1, 2, 3]
     hidden_text = json.dumps(_get(client, tokens[Role.department], f"/enterprises/{WEST}/tier"))
     assert "2000000000" not in hidden_text and "20亿" not in hidden_text
 
@@ -356,6 +362,9 @@ def test_figures_are_hidden_without_the_financial_permission(
     assert detail["financial_hidden"] is False
     assert detail["latest_valuation"]["amount"] == "2000000000.5"
     assert _get(client, tokens[Role.county_officer], f"/enterprises/{WEST}/discovery")["signals"] is not None
+    watch = _get(client, tokens[Role.province_viewer], "/discovery/scores")["items"]
+    assert [i["reasons"] for i in watch] == [["测试"]] * 3
+    assert watch[0]["baseline_ranks"] == {"total_raised": 2, "raised_2y": 1, "latest_round": None}
 
 
 # ---- hostile input is data, never markup ------------------------------------------------------------------

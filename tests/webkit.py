@@ -157,6 +157,9 @@ def build_dataset(session: Session) -> Dataset:
                 score=1.0 / rank,
                 rank=rank,
                 reasons={"zh": ["测试"], "en": ["test"]},
+                rank_total_raised=rank + 1,
+                rank_raised_2y=rank,
+                rank_latest_round=None,
             )
         )
     own = Recommender(name=OWN_ORGANIZATION, kind="investor")

@@ -59,6 +59,9 @@ def watch_list(
             DiscoveryScore.score,
             DiscoveryScore.rank,
             DiscoveryScore.reasons,
+            DiscoveryScore.rank_total_raised,
+            DiscoveryScore.rank_raised_2y,
+            DiscoveryScore.rank_latest_round,
             Enterprise.name,
             Enterprise.region_code,
             Enterprise.is_synthetic,
@@ -79,10 +82,21 @@ def watch_list(
             "rank": r.rank,
             "reasons": (r.reasons or {}).get("zh", []),
             "reasons_en": (r.reasons or {}).get("en", []),
+            "baseline_ranks": {
+                "total_raised": r.rank_total_raised,
+                "raised_2y": r.rank_raised_2y,
+                "latest_round": r.rank_latest_round,
+            },
         }
         for r in rows
     ]
     return items, total
+
+
+def hide_financial(item: dict[str, Any]) -> dict[str, Any]:
+    """A watch-list item for a role without ``financial``: reasons quote funding amounts and the baseline
+    places order enterprises by them, so both are withheld (None), as on the web page."""
+    return {**item, "reasons": None, "reasons_en": None, "baseline_ranks": None}
 
 
 @router.get("/discovery/scores", summary="智能发现榜单 / the ranked watch-list of the latest run")
@@ -107,8 +121,15 @@ def scores(
         offset=(page - 1) * page_size,
         limit=page_size,
     )
+    if not principal.can(Permission.financial):
+        items = [hide_financial(item) for item in items]
     return {
-        "run": {"as_of": run.as_of, "model_version": run.model_version, "enterprises": run.enterprises},
+        "run": {
+            "as_of": run.as_of,
+            "model_version": run.model_version,
+            "enterprises": run.enterprises,
+            "backtest": run.backtest,
+        },
         "items": items,
         "total": total,
     }
@@ -133,6 +154,11 @@ def enterprise_score(session: Session, *, enterprise_id: str) -> dict[str, Any] 
         "rank": score.rank,
         "reasons": (score.reasons or {}).get("zh", []),
         "reasons_en": (score.reasons or {}).get("en", []),
+        "baseline_ranks": {
+            "total_raised": score.rank_total_raised,
+            "raised_2y": score.rank_raised_2y,
+            "latest_round": score.rank_latest_round,
+        },
     }
 
 
@@ -179,7 +205,7 @@ def enterprise_discovery(
         ]
     score = enterprise_score(session, enterprise_id=enterprise_id)
     if score is not None and not principal.can(Permission.financial):  # reasons quote funding amounts
-        score["reasons"] = score["reasons_en"] = None
+        score = hide_financial(score)
     return {"score": score, "signals": signals}
 
 

@@ -138,6 +138,13 @@ def rank_command(
     ] = None,
     lang: Annotated[str, typer.Option(help="理由语言 zh|en / language of reasons")] = "zh",
     top: Annotated[int, typer.Option(help="每家企业理由条数 / reasons per company")] = 3,
+    baselines: Annotated[
+        bool,
+        typer.Option(
+            "--baselines",
+            help="附加对照排名列（累计融资、近两年融资、最近一轮）/ add the baseline rankings' columns",
+        ),
+    ] = False,
     data: SourceDataOption = None,
     db: DbOption = False,
 ) -> None:
@@ -147,7 +154,7 @@ def rank_command(
         model, _ = load_model(model_path or DEFAULT_MODEL_PATH)
         package = _source(data, db)
         with errors.status("排序 / ranking …"):
-            ranking = rank(package, as_of=day, model=model, lang=lang, top=top)
+            ranking = rank(package, as_of=day, model=model, lang=lang, top=top, baselines=baselines)
     except DiscoveryError as error:
         raise _fail(error) from None
     ranking.write_csv(out)

@@ -631,9 +631,29 @@ def train(
     return model, metadata
 
 
-def rank(package: Any, *, as_of: Any, model: UnicornModel, lang: str = "zh", top: int = 3) -> pl.DataFrame:
+BASELINE_RANK_COLUMNS: dict[str, str] = {
+    "rank_total_raised": "total_raised_usd",
+    "rank_raised_2y": "raised_2y_usd",
+    "rank_latest_round": "latest_round_usd",
+}
+"""The simple rankings shown beside the model's (the back-test's baselines): column → feature."""
+
+
+def rank(
+    package: Any,
+    *,
+    as_of: Any,
+    model: UnicornModel,
+    lang: str = "zh",
+    top: int = 3,
+    baselines: bool = False,
+) -> pl.DataFrame:
     """``company_id, score, rank, reasons`` for every company operating and not yet a unicorn on ``as_of``,
-    from records dated on or before ``as_of`` only; rank 1 is the most likely future unicorn."""
+    from records dated on or before ``as_of`` only; rank 1 is the most likely future unicorn.
+
+    With ``baselines``, also the company's place in each simple ranking of :data:`BASELINE_RANK_COLUMNS`
+    among the same companies (1 = the most raised; equal amounts share a place; null when the amount is
+    unknown), so the model's list can be read beside what an analyst would otherwise sort by."""
     from qilin.discovery.features import build_features, eligibility
 
     check_as_of(package, as_of)
@@ -646,8 +666,15 @@ def rank(package: Any, *, as_of: Any, model: UnicornModel, lang: str = "zh", top
         frame.with_columns(
             pl.Series("score", scores, dtype=pl.Float64),
             pl.Series("reasons", model.reasons(frame, top=top, lang=lang), dtype=pl.String),
+            *[
+                pl.col(feature).rank("min", descending=True).cast(pl.Int64).alias(column)
+                for column, feature in BASELINE_RANK_COLUMNS.items()
+            ],
         )
         .sort(["score", "company_id"], descending=[True, False])
         .with_row_index("rank", offset=1)
     )
-    return ranked.select("company_id", pl.col("score").round(8), pl.col("rank").cast(pl.Int64), "reasons")
+    extra = list(BASELINE_RANK_COLUMNS) if baselines else []
+    return ranked.select(
+        "company_id", pl.col("score").round(8), pl.col("rank").cast(pl.Int64), "reasons", *extra
+    )

@@ -3,7 +3,8 @@
 A run reads the registry as a data package (:func:`~qilin.discovery.registry_data.package_from_db`), ranks
 the enterprises operating and not yet unicorns on the as-of date with a model (default: the shipped one,
 :data:`~qilin.discovery.model.DEFAULT_MODEL_PATH`) exactly as ``qilin discover rank`` does, and stores per
-enterprise its score, rank and reasons in both languages under one :class:`DiscoveryRun`. The model version
+enterprise its score, rank, reasons in both languages and its place in the three baseline rankings under one
+:class:`DiscoveryRun`, which also keeps the model file's back-test. The model version
 is the model file's training as-of date and sha256, so a retrained model is a new version. A second run for
 the same as-of date and model version is refused (:class:`RunError` ``discover.run_exists``): runs are
 history, never replaced.
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from qilin.common.messages import CATALOG
 from qilin.discovery.data import DiscoveryError
-from qilin.discovery.model import DEFAULT_MODEL_PATH, load_model, rank
+from qilin.discovery.model import BASELINE_RANK_COLUMNS, DEFAULT_MODEL_PATH, load_model, rank
 from qilin.discovery.registry_data import package_from_db
 from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
 
@@ -79,12 +80,18 @@ def run_discovery(
     if previous is not None:
         raise _refusal(previous)
     package = package_from_db(session)
-    ranked = rank(package, as_of=as_of, model=model, lang="zh", top=top)
+    ranked = rank(package, as_of=as_of, model=model, lang="zh", top=top, baselines=True)
     english = rank(package, as_of=as_of, model=model, lang="en", top=top).select(
         "company_id", pl.col("reasons").alias("reasons_en")
     )
     ranked = ranked.join(english, on="company_id", how="left")
-    run = DiscoveryRun(as_of=as_of, model_version=version, enterprises=ranked.height)
+    backtest = metadata.get("backtest")
+    run = DiscoveryRun(
+        as_of=as_of,
+        model_version=version,
+        enterprises=ranked.height,
+        backtest=backtest if isinstance(backtest, dict) else None,
+    )
     session.add(run)
     try:
         session.flush()
@@ -104,9 +111,10 @@ def run_discovery(
                 "zh": [p for p in (zh or "").split(_SEPARATORS["zh"]) if p],
                 "en": [p for p in (en or "").split(_SEPARATORS["en"]) if p],
             },
+            **dict(zip(BASELINE_RANK_COLUMNS, baseline_ranks, strict=True)),
         }
-        for company_id, score, position, zh, en in ranked.select(
-            "company_id", "score", "rank", "reasons", "reasons_en"
+        for company_id, score, position, zh, en, *baseline_ranks in ranked.select(
+            "company_id", "score", "rank", "reasons", "reasons_en", *BASELINE_RANK_COLUMNS
         ).iter_rows()
     ]
     for start in range(0, len(rows), _BATCH):

@@ -258,6 +258,37 @@ WEB = Catalog(
         "discovery.watch_list": {"zh": "重点关注名单", "en": "Watch-list"},
         "discovery.rank": {"zh": "排名", "en": "Rank"},
         "discovery.score": {"zh": "评分", "en": "Score"},
+        "discovery.baseline_ranks": {
+            "zh": "对照排名（累计融资 / 近两年融资 / 最近一轮）",
+            "en": "Baseline places (total raised / raised in 2 years / latest round)",
+        },
+        "discovery.backtest_title": {
+            "zh": "模型回测：与简单排序对照",
+            "en": "Back-test: the model beside simple rankings",
+        },
+        "discovery.backtest_caption": {
+            "zh": "{mode}，截至 {as_of} 的 {companies} 家企业中 {positives} 家在此后 {horizon} 年内"
+            "成为独角兽；方括号内为 90% 自助法区间。"
+            "命中率、召回率、平均精度、提前期越高越好，Brier 越低越好。",
+            "en": "{mode}: of {companies} companies on {as_of}, {positives} became unicorns within {horizon}"
+            " years; brackets hold bootstrap 90% intervals. Higher is better except Brier (lower is better).",
+        },
+        "discovery.backtest_cv": {"zh": "按企业分折的交叉验证", "en": "cross-validation by company"},
+        "discovery.backtest_other": {"zh": "回测", "en": "back-test"},
+        "discovery.no_backtest": {
+            "zh": "该运行所用模型的文件未记录回测结果",
+            "en": "the model file of this run records no back-test",
+        },
+        "discovery.scorer": {"zh": "排序依据", "en": "Ranked by"},
+        "discovery.scorer.model": {"zh": "本平台模型", "en": "the model"},
+        "discovery.scorer.total_raised": {"zh": "累计融资额", "en": "total raised"},
+        "discovery.scorer.raised_2y": {"zh": "近两年融资额", "en": "raised in the last 2 years"},
+        "discovery.scorer.latest_round": {"zh": "最近一轮金额", "en": "latest round size"},
+        "discovery.metric.precision_at_1pct": {"zh": "前 1% 命中率", "en": "precision in the top 1%"},
+        "discovery.metric.recall_at_5pct": {"zh": "前 5% 召回率", "en": "recall in the top 5%"},
+        "discovery.metric.average_precision": {"zh": "平均精度", "en": "average precision"},
+        "discovery.metric.brier": {"zh": "Brier 评分", "en": "Brier score"},
+        "discovery.metric.median_lead_years": {"zh": "中位提前期（年）", "en": "median lead (years)"},
         "discovery.signals": {"zh": "近期关注信号（近 180 天）", "en": "Recent signals (180 days)"},
         "discovery.signal_kind": {"zh": "信号", "en": "Signal"},
         "discovery.signal_date": {"zh": "日期", "en": "Date"},

@@ -171,6 +171,49 @@ def visible_ids(session: Session, principal: Principal) -> set[str]:
     return set(session.scalars(select(Enterprise.id).where(enterprise_filter(principal))))
 
 
+BACKTEST_SCORERS = ("model", "total_raised", "raised_2y", "latest_round")
+BACKTEST_METRICS = ("precision_at_1pct", "recall_at_5pct", "average_precision", "brier", "median_lead_years")
+
+
+def _metric_text(metric: str, interval: dict[str, Any] | None) -> str:
+    """``0.198 [0.132, 0.275]``: the point value and its interval (Brier to 5 decimals: all are near 0.01)."""
+    if not interval or interval.get("value") is None:
+        return "—"
+    digits = 5 if metric == "brier" else 2 if metric == "median_lead_years" else 3
+    text = f"{interval['value']:.{digits}f}"
+    if interval.get("low") is not None and interval.get("high") is not None:
+        text += f" [{interval['low']:.{digits}f}, {interval['high']:.{digits}f}]"
+    return text
+
+
+def backtest_table(backtest: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The run's model back-test as a table: the model's row first, then the three baselines."""
+    if not backtest or not isinstance(backtest.get("scorers"), dict):
+        return None
+    scorers = backtest["scorers"]
+    mode = "discovery.backtest_cv" if backtest.get("mode") == "cv" else "discovery.backtest_other"
+    return {
+        "caption": t(
+            "discovery.backtest_caption",
+            mode=t(mode),
+            as_of=backtest.get("as_of", "—"),
+            companies=backtest.get("n_companies", "—"),
+            positives=backtest.get("n_positives", "—"),
+            horizon=backtest.get("horizon_years", "—"),
+        ),
+        "metrics": [t(f"discovery.metric.{m}") for m in BACKTEST_METRICS],
+        "rows": [
+            {
+                "scorer": t(f"discovery.scorer.{name}"),
+                "is_model": name == "model",
+                "cells": [_metric_text(m, scorers[name].get(m)) for m in BACKTEST_METRICS],
+            }
+            for name in BACKTEST_SCORERS
+            if isinstance(scorers.get(name), dict)
+        ],
+    }
+
+
 def discovery_context(
     session: Session, principal: Principal, *, city: str | None, page: int
 ) -> dict[str, Any]:
@@ -179,6 +222,7 @@ def discovery_context(
     cities = [(c.code, c.name) for c in regions.zhejiang_cities()]
     city = city if city in {code for code, _ in cities} else None
     context: dict[str, Any] = {"run": run, "financial": financial, "cities": cities, "city": city}
+    context["backtest"] = backtest_table(run.backtest) if run is not None else None
     if run is not None:
         total_probe = watch_list(
             session, principal=principal, run=run, region_prefix=city[:4] if city else None, offset=0, limit=0
