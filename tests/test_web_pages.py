@@ -41,6 +41,7 @@ REASON = "近三年融资 9152 万美元"
 # a model file's back-test as `qilin discover backtest --format json` writes it (figures made up for the test)
 BACKTEST = {
     "mode": "cv", "as_of": "2013-10-01", "horizon_years": 12, "n_companies": 9048, "n_positives": 95,
+    "data": {"zh": "开发集：测试数据", "en": "developer split: test data"},
     "scorers": {
         "model": {"precision_at_1pct": {"value": 0.1978, "low": 0.1319, "high": 0.2747},
                   "brier": {"value": 0.00995, "low": 0.0085, "high": 0.0117},
@@ -262,6 +263,7 @@ def test_every_page_renders_for_a_province_admin(app: Any) -> None:
     assert "0.198 [0.132, 0.275]" in backtest[0] and "0.00995 [0.00850, 0.01170]" in backtest[0]
     assert "2.02</td>" in backtest[0] and "0.099 [0.055, 0.154]" in backtest[1]
     assert "按企业分折的交叉验证，截至 2013-10-01 的 9048 家企业中 95 家" in discovery
+    assert "回测数据：开发集：测试数据。本省企业的评分用同一模型，但未在本省数据上回测" in discovery
     profile = client.get(f"/enterprises/{YUHANG}").text
     assert re.search(r'id="baseline-ranks">[^<]*：1 / 2 / —<', profile)
     standards = client.get("/standards").text

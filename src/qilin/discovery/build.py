@@ -26,6 +26,12 @@ HORIZON_YEARS = 12
 SEED = 0
 PARAMS: dict[str, Any] = {"random_state": SEED}
 """The shipped model's parameters (the others are UnicornModel's defaults)."""
+DEFAULT_DATA_NAME = {
+    "zh": "开发集：Crunchbase 2013 年导出的美国企业（CC-BY），独角兽名单快照 2015–2025",
+    "en": "developer split: US companies of the Crunchbase 2013 export (CC-BY), unicorn list snapshots"
+    " 2015–2025",
+}
+"""What the back-test was measured on, shown beside it (the platform's users score other companies)."""
 
 
 def build(data: Path = DEFAULT_DATA, out: Path = DEFAULT_MODEL_PATH, *, n_boot: int = 200) -> dict[str, Any]:
@@ -36,6 +42,8 @@ def build(data: Path = DEFAULT_DATA, out: Path = DEFAULT_MODEL_PATH, *, n_boot: 
     seconds = time.perf_counter() - started
     report = cross_validate(package, AS_OF, HORIZON_YEARS, folds=5, seed=SEED, n_boot=n_boot, params=PARAMS)
     metadata["backtest"] = report.as_dict()
+    same = data.resolve() == DEFAULT_DATA.resolve()
+    metadata["backtest"]["data"] = DEFAULT_DATA_NAME if same else {"zh": data.name, "en": data.name}
     metadata["backtest_command"] = (
         f"qilin discover backtest --data data/backtest/dev --as-of {AS_OF} --horizon-years {HORIZON_YEARS}"
     )

@@ -273,6 +273,11 @@ WEB = Catalog(
             "en": "{mode}: of {companies} companies on {as_of}, {positives} became unicorns within {horizon}"
             " years; brackets hold bootstrap 90% intervals. Higher is better except Brier (lower is better).",
         },
+        "discovery.backtest_data": {
+            "zh": "回测数据：{data}。本省企业的评分用同一模型，但未在本省数据上回测。",
+            "en": "back-test data: {data}. The province's enterprises are scored by the same model, which has"
+            " not been back-tested on the province's data.",
+        },
         "discovery.backtest_cv": {"zh": "按企业分折的交叉验证", "en": "cross-validation by company"},
         "discovery.backtest_other": {"zh": "回测", "en": "back-test"},
         "discovery.no_backtest": {

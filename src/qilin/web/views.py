@@ -192,7 +192,9 @@ def backtest_table(backtest: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     scorers = backtest["scorers"]
     mode = "discovery.backtest_cv" if backtest.get("mode") == "cv" else "discovery.backtest_other"
+    data = backtest.get("data")
     return {
+        "data": data.get("zh") if isinstance(data, dict) else None,
         "caption": t(
             "discovery.backtest_caption",
             mode=t(mode),
