@@ -8,12 +8,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 from sklearn.base import clone
 
 from qilin.discovery.backtest import training_frame
 from qilin.discovery.data import DataPackage, DiscoveryError, read_package
-from qilin.discovery.features import FEATURES
+from qilin.discovery.features import FEATURES, build_features
 from qilin.discovery.model import (
     _GROUP,
     DEFAULT_MODEL_PATH,
@@ -119,6 +120,21 @@ def test_every_feature_has_a_phrase() -> None:
         describe("investor_record", row) == "投资方此前投中 2 家后来成为独角兽或上市的企业（最高命中率 50%）"
     )
     assert describe("investor_record", row | {"investor_hits": 0.0}) is None
+
+
+def test_reasons_read_nan_as_unknown(package: DataPackage) -> None:
+    """A NaN feature (0/0 in a ratio) says nothing, like a null: the reasons of a frame with NaN in a
+    column equal those with nulls there, and each phrase equals describe() on the plain row."""
+    model, _ = load_model(DEFAULT_MODEL_PATH)
+    frame = build_features(package, AS_OF).head(300)
+    floats = ["round_growth", "latest_round_vs_stage_median", "valuation_step_up", "age_years"]
+    nan = frame.with_columns(pl.lit(float("nan")).alias(c) for c in floats)
+    null = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias(c) for c in floats)
+    for lang in ("zh", "en"):
+        assert model.reasons(nan, lang=lang) == model.reasons(null, lang=lang)
+    row = nan.row(0, named=True)
+    assert describe("age", row) is None and describe("growth", row) is None
+    assert describe("age", row | {"age_years": 3.04}) == "成立 3.0 年"
 
 
 def test_rank_unseen_chinese_package(tmp_path: Path, trained: tuple[UnicornModel, dict[str, object]]) -> None:

@@ -27,7 +27,7 @@ import datetime as dt
 import json
 import math
 import platform
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -292,10 +292,17 @@ class UnicornModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return tree_contributions(self.booster_, matrix, splits[1])
 
     def reasons(self, X: pl.DataFrame, *, top: int = 3, lang: str = "zh") -> list[str]:
-        """For each row, a short sentence list of the features that raise its score most."""
+        """For each row, a short sentence list of the features that raise its score most (at most ``top``,
+        one per feature group of :data:`_GROUP`, skipping a group :func:`describe` has nothing to say of)."""
         contrib = self.contributions(X)[:, : len(self.feature_names_)]
         orders = np.argsort(-contrib, axis=1, kind="stable")
-        columns = {name: X.get_column(name).to_list() for name in self.feature_names_}
+        # numbers as float or None (NaN → None), so describe reads them as they are
+        columns = {
+            name: (
+                X.get_column(name).fill_nan(None) if X.schema[name].is_float() else X.get_column(name)
+            ).to_list()
+            for name in self.feature_names_
+        }
         out = []
         for i in range(contrib.shape[0]):
             row = _RowView(columns, i)
@@ -372,13 +379,14 @@ def money(usd: float | None, lang: str = "zh") -> str:
 
 def _num(row: Mapping[str, Any], name: str) -> float | None:
     value = row.get(name)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value != value:  # null or NaN
         return None
     return float(value)
 
 
 class _RowView(Mapping[str, Any]):
-    """Row ``i`` of column lists, read on demand (a reason reads a handful of a row's features)."""
+    """Row ``i`` of column lists, read on demand (a reason reads a handful of a row's features). The numeric
+    columns hold floats or None (never NaN), so :func:`describe` reads its numbers straight from it."""
 
     __slots__ = ("columns", "i")
 
@@ -388,6 +396,10 @@ class _RowView(Mapping[str, Any]):
 
     def __getitem__(self, name: str) -> Any:
         return self.columns[name][self.i]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        column = self.columns.get(name)
+        return default if column is None else column[self.i]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.columns)
@@ -408,92 +420,187 @@ class _Numbers:
         return _num(self.row, name)
 
 
+_Values = _RowView | _Numbers
+"""A row's numbers by name, each a float or None (a :class:`_RowView`, or :class:`_Numbers` over any row)."""
+
+
+def _recent(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    n = int(v["rounds_2y"] or 0)
+    if n == 0:
+        return "近两年无新融资" if zh else "no round in the last two years"
+    raised = money(v["raised_2y_usd"], lang)
+    return f"近两年融资 {n} 轮，共 {raised}" if zh else f"{n} rounds in the last two years, {raised}"
+
+
+def _recent3(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    if v["raised_3y_usd"] is None:
+        return None
+    raised = money(v["raised_3y_usd"], lang)
+    return f"近三年融资 {raised}" if zh else f"{raised} raised in the last three years"
+
+
+def _total(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    if v["total_raised_usd"] is None:
+        return None
+    total = money(v["total_raised_usd"], lang)
+    n = int(v["n_rounds"] or 0)
+    return f"累计融资 {n} 轮，共 {total}" if zh else f"{n} rounds, {total} in total"
+
+
+def _velocity(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    if v["funding_velocity_usd"] is None:
+        return None
+    rate = money(v["funding_velocity_usd"], lang)
+    return f"年均融资 {rate}" if zh else f"{rate} raised per year"
+
+
+def _max_round(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    if v["max_round_usd"] is None:
+        return None
+    size = money(v["max_round_usd"], lang)
+    return f"单轮最高 {size}" if zh else f"largest round {size}"
+
+
+def _latest(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    if v["latest_round_usd"] is None:
+        return None
+    size = money(v["latest_round_usd"], lang)
+    ratio = v["latest_round_vs_stage_median"]
+    if ratio is not None and ratio >= 1.5:
+        if zh:
+            return f"最近一轮 {size}，为同类轮次中位数的 {ratio:.1f} 倍"
+        return f"latest round {size}, {ratio:.1f}× the median of its type"
+    return f"最近一轮 {size}" if zh else f"latest round {size}"
+
+
+def _growth(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    g = v["round_growth"]
+    if g is None:
+        return None
+    return f"最近一轮规模为上一轮的 {g:.1f} 倍" if zh else f"latest round {g:.1f}× the previous one"
+
+
+def _stage(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    if v["highest_stage"] is None:
+        return None
+    zh_name, en_name = STAGE_NAMES.get(int(v["highest_stage"]), ("?", "?"))
+    return f"已进入{zh_name}" if zh else f"reached {en_name}"
+
+
+def _stage_speed(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    if v["years_per_stage"] is None or v["highest_stage"] is None:
+        return None
+    zh_name, en_name = STAGE_NAMES.get(int(v["highest_stage"]), ("?", "?"))
+    age = v["age_years"] or 0.0
+    return f"成立 {age:.1f} 年即达{zh_name}" if zh else f"reached {en_name} {age:.1f} years after founding"
+
+
+def _recency(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    m = v["months_since_latest_round"]
+    if m is None:
+        return None
+    return f"距最近一轮 {m:.0f} 个月" if zh else f"latest round {m:.0f} months ago"
+
+
+def _history(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    if v["months_since_first_round"] is None:
+        return None
+    y = v["months_since_first_round"] / 12
+    return f"首轮融资至今 {y:.1f} 年" if zh else f"first round {y:.1f} years ago"
+
+
+def _cadence(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    m = v["mean_months_between_rounds"]
+    if m is None:
+        return None
+    return f"平均每 {m:.0f} 个月融资一轮" if zh else f"a round every {m:.0f} months"
+
+
+def _age(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    a = v["age_years"]
+    if a is None:
+        return None
+    return f"成立 {a:.1f} 年" if zh else f"founded {a:.1f} years ago"
+
+
+def _valuation(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    if v["latest_valuation_usd"] is None:
+        return None
+    val = money(v["latest_valuation_usd"], lang)
+    step = v["valuation_step_up"]
+    if step is not None:
+        return f"最新估值 {val}，较上次提升 {step:.1f} 倍" if zh else f"valued {val}, {step:.1f}× the last"
+    return f"最新估值 {val}" if zh else f"valued {val}"
+
+
+def _investors(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    if not v["n_investors"]:
+        return None
+    n = int(v["n_investors"] or 0)
+    return f"投资方 {n} 家" if zh else f"{n} investors"
+
+
+def _investor_record(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    if not v["investor_hits"]:
+        return None
+    hits = int(v["investor_hits"] or 0)
+    hit_rate = v["investor_hit_rate"]
+    if zh:
+        best = f"（最高命中率 {hit_rate:.0%}）" if hit_rate else ""
+        return f"投资方此前投中 {hits} 家后来成为独角兽或上市的企业{best}"
+    best = f" (best hit rate {hit_rate:.0%})" if hit_rate else ""
+    return f"its investors' earlier picks include {hits} later unicorns or listings{best}"
+
+
+def _rounds(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    n = int(v["n_rounds"] or 0)
+    return f"累计融资 {n} 轮" if zh else f"{n} rounds so far"
+
+
+def _category(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    category = row.get("category")
+    if not category:
+        return None
+    return f"所属领域：{category}" if zh else f"sector: {category}"
+
+
+def _location(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+    place = row.get("metro") or row.get("state")
+    if not place:
+        return None
+    return f"所在地：{place}" if zh else f"located in {place}"
+
+
+_DESCRIBE: dict[str, Callable[[_Values, Mapping[str, Any], bool, str], str | None]] = {
+    "recent": _recent,
+    "recent3": _recent3,
+    "total": _total,
+    "velocity": _velocity,
+    "max_round": _max_round,
+    "latest": _latest,
+    "growth": _growth,
+    "stage": _stage,
+    "stage_speed": _stage_speed,
+    "recency": _recency,
+    "history": _history,
+    "cadence": _cadence,
+    "age": _age,
+    "valuation": _valuation,
+    "investors": _investors,
+    "investor_record": _investor_record,
+    "rounds": _rounds,
+    "category": _category,
+    "location": _location,
+}
+"""The sentence of each feature group of :data:`_GROUP` (one function each; None when it has no data)."""
+
+
 def describe(group: str, row: Mapping[str, Any], lang: str = "zh") -> str | None:
     """One short sentence about a feature group for a company's feature ``row``; None when it has no data."""
-    zh = lang == "zh"
-    v = _Numbers(row)
-    if group == "recent":
-        n = int(v["rounds_2y"] or 0)
-        if n == 0:
-            return "近两年无新融资" if zh else "no round in the last two years"
-        raised = money(v["raised_2y_usd"], lang)
-        return f"近两年融资 {n} 轮，共 {raised}" if zh else f"{n} rounds in the last two years, {raised}"
-    if group == "recent3" and v["raised_3y_usd"] is not None:
-        raised = money(v["raised_3y_usd"], lang)
-        return f"近三年融资 {raised}" if zh else f"{raised} raised in the last three years"
-    if group == "total" and v["total_raised_usd"] is not None:
-        total = money(v["total_raised_usd"], lang)
-        n = int(v["n_rounds"] or 0)
-        return f"累计融资 {n} 轮，共 {total}" if zh else f"{n} rounds, {total} in total"
-    if group == "velocity" and v["funding_velocity_usd"] is not None:
-        rate = money(v["funding_velocity_usd"], lang)
-        return f"年均融资 {rate}" if zh else f"{rate} raised per year"
-    if group == "max_round" and v["max_round_usd"] is not None:
-        size = money(v["max_round_usd"], lang)
-        return f"单轮最高 {size}" if zh else f"largest round {size}"
-    if group == "latest" and v["latest_round_usd"] is not None:
-        size = money(v["latest_round_usd"], lang)
-        ratio = v["latest_round_vs_stage_median"]
-        if ratio is not None and ratio >= 1.5:
-            return (
-                f"最近一轮 {size}，为同类轮次中位数的 {ratio:.1f} 倍"
-                if zh
-                else (f"latest round {size}, {ratio:.1f}× the median of its type")
-            )
-        return f"最近一轮 {size}" if zh else f"latest round {size}"
-    if group == "growth" and v["round_growth"] is not None:
-        g = v["round_growth"]
-        return f"最近一轮规模为上一轮的 {g:.1f} 倍" if zh else f"latest round {g:.1f}× the previous one"
-    if group == "stage" and v["highest_stage"] is not None:
-        zh_name, en_name = STAGE_NAMES.get(int(v["highest_stage"]), ("?", "?"))
-        return f"已进入{zh_name}" if zh else f"reached {en_name}"
-    if group == "stage_speed" and v["years_per_stage"] is not None and v["highest_stage"] is not None:
-        zh_name, en_name = STAGE_NAMES.get(int(v["highest_stage"]), ("?", "?"))
-        age = v["age_years"] or 0.0
-        return (
-            f"成立 {age:.1f} 年即达{zh_name}" if zh else f"reached {en_name} {age:.1f} years after founding"
-        )
-    if group == "recency" and v["months_since_latest_round"] is not None:
-        m = v["months_since_latest_round"]
-        return f"距最近一轮 {m:.0f} 个月" if zh else f"latest round {m:.0f} months ago"
-    if group == "history" and v["months_since_first_round"] is not None:
-        y = v["months_since_first_round"] / 12
-        return f"首轮融资至今 {y:.1f} 年" if zh else f"first round {y:.1f} years ago"
-    if group == "cadence" and v["mean_months_between_rounds"] is not None:
-        m = v["mean_months_between_rounds"]
-        return f"平均每 {m:.0f} 个月融资一轮" if zh else f"a round every {m:.0f} months"
-    if group == "age" and v["age_years"] is not None:
-        a = v["age_years"]
-        return f"成立 {a:.1f} 年" if zh else f"founded {a:.1f} years ago"
-    if group == "valuation" and v["latest_valuation_usd"] is not None:
-        val = money(v["latest_valuation_usd"], lang)
-        step = v["valuation_step_up"]
-        if step is not None:
-            return (
-                f"最新估值 {val}，较上次提升 {step:.1f} 倍" if zh else f"valued {val}, {step:.1f}× the last"
-            )
-        return f"最新估值 {val}" if zh else f"valued {val}"
-    if group == "investors" and v["n_investors"]:
-        n = int(v["n_investors"] or 0)
-        return f"投资方 {n} 家" if zh else f"{n} investors"
-    if group == "investor_record" and v["investor_hits"]:
-        hits = int(v["investor_hits"] or 0)
-        hit_rate = v["investor_hit_rate"]
-        if zh:
-            best = f"（最高命中率 {hit_rate:.0%}）" if hit_rate else ""
-            return f"投资方此前投中 {hits} 家后来成为独角兽或上市的企业{best}"
-        best = f" (best hit rate {hit_rate:.0%})" if hit_rate else ""
-        return f"its investors' earlier picks include {hits} later unicorns or listings{best}"
-    if group == "rounds":
-        n = int(v["n_rounds"] or 0)
-        return f"累计融资 {n} 轮" if zh else f"{n} rounds so far"
-    if group == "category" and row.get("category"):
-        return f"所属领域：{row['category']}" if zh else f"sector: {row['category']}"
-    if group == "location":
-        place = row.get("metro") or row.get("state")
-        if place:
-            return f"所在地：{place}" if zh else f"located in {place}"
-    return None
+    phrase = _DESCRIBE.get(group)
+    if phrase is None:
+        return None
+    return phrase(row if isinstance(row, _RowView) else _Numbers(row), row, lang == "zh", lang)
 
 
 # -- file format ----------------------------------------------------------------------------------------
