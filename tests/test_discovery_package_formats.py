@@ -97,7 +97,7 @@ def test_a_kind_split_over_files_and_shapes(tmp_path: Path, csv_package: Path) -
     _sheet(workbook, "Sheet1", rest)  # a single sheet: the file's name gives the kind
     workbook.save(tmp_path / "rounds_part3.xlsx")
     for name, frame in frames.items():
-        frame.write_csv(tmp_path / f"{name}.csv")
+        frame.write_csv(tmp_path / f"{name}[2012].csv")  # brackets: a file name, never a pattern
     (tmp_path / "README.md").write_text("not data\n", encoding="utf-8")
     (tmp_path / "operating_reports.csv").write_text("company_id,year\nx,2012\n", encoding="utf-8")
     _same(read_package(csv_package), read_package(tmp_path))

@@ -16,6 +16,7 @@ data.missing_folder
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 from dataclasses import dataclass, replace
@@ -180,10 +181,18 @@ def _clean(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in frame.columns)
 
 
-def _read_csv(path: Path) -> pl.DataFrame:
+def _read_bytes(path: Path) -> bytes:
     try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
-    except (pl.exceptions.PolarsError, OSError) as error:
+        return path.read_bytes()
+    except OSError as error:
+        raise DiscoveryError("data.bad_csv", name=path.name, detail=error.strerror or str(error)) from error
+
+
+def _read_csv(path: Path, data: bytes) -> pl.DataFrame:
+    """The file's bytes parsed (bytes, not the path: Polars would read ``[`` in a file name as a glob)."""
+    try:
+        frame = pl.read_csv(data, infer_schema=False, encoding="utf8-lossy")
+    except pl.exceptions.PolarsError as error:
         raise DiscoveryError("data.bad_csv", name=path.name, detail=str(error).splitlines()[0]) from error
     return _clean(frame)
 
@@ -193,8 +202,9 @@ def _csv_kind(path: Path) -> str | None:
     kind = kind_from_name(path.stem)
     if kind is None:
         try:
-            header = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", n_rows=0).columns
-        except (pl.exceptions.PolarsError, OSError):
+            with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+                header = next(csv.reader(handle), [])
+        except (OSError, csv.Error):
             return None
         kind = kind_from_columns([c.strip().lstrip("\ufeff") for c in header])
     return kind
@@ -205,6 +215,9 @@ class _Source:
     """One table of a package: a CSV file or an XLSX sheet, with the line each row came from."""
 
     kind: str
+    path: Path
+    digest: bytes
+    """sha256 of the file's bytes (for the package's fingerprint)."""
     label: str
     frame: pl.DataFrame
     lines: list[int] | None = None
@@ -215,6 +228,7 @@ class _Source:
 
 
 def _xlsx_sources(path: Path) -> list[_Source]:
+    digest = hashlib.sha256(_read_bytes(path)).digest()
     issues: list[ImportIssue] = []
     tables = read_xlsx(path, issues)
     for issue in issues:
@@ -226,7 +240,8 @@ def _xlsx_sources(path: Path) -> list[_Source]:
     for table in tables:
         columns = {c: [row[c] for _, row in table.rows] for c in table.columns if c}
         frame = pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
-        sources.append(_Source(table.kind, table.label, _clean(frame), [n for n, _ in table.rows]))
+        lines = [n for n, _ in table.rows]
+        sources.append(_Source(table.kind, path, digest, table.label, _clean(frame), lines))
     return sources
 
 
@@ -371,7 +386,11 @@ def read_package(folder: Path) -> DataPackage:
             if source.kind in sources:
                 sources[source.kind].append(source)
     for name, paths in files.items():
-        sources[name][:0] = [_Source(name, path.name, _read_csv(path)) for path in paths]
+        csvs = []
+        for path in paths:
+            data = _read_bytes(path)
+            csvs.append(_Source(name, path, hashlib.sha256(data).digest(), path.name, _read_csv(path, data)))
+        sources[name][:0] = csvs
     # the fingerprint: file names and bytes, kind by kind, so a CSV package keeps its earlier fingerprint
     digest = hashlib.sha256()
     read: set[Path] = set()
@@ -384,10 +403,9 @@ def read_package(folder: Path) -> DataPackage:
             continue
         parsed = []
         for source in sources[name]:
-            path = folder / source.label.split("[", 1)[0]
-            if path not in read:
-                read.add(path)
-                digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+            if source.path not in read:
+                read.add(source.path)
+                digest.update(source.path.name.encode() + b"\0" + source.digest)
             for column in required:
                 if column not in source.frame.columns:
                     raise DiscoveryError("data.missing_column", name=source.label, column=column)
