@@ -82,15 +82,20 @@ def watch_list(
             "rank": r.rank,
             "reasons": (r.reasons or {}).get("zh", []),
             "reasons_en": (r.reasons or {}).get("en", []),
-            "baseline_ranks": {
-                "total_raised": r.rank_total_raised,
-                "raised_2y": r.rank_raised_2y,
-                "latest_round": r.rank_latest_round,
-            },
+            "baseline_ranks": _places(r),
         }
         for r in rows
     ]
     return items, total
+
+
+def _places(row: Any) -> dict[str, int | None]:
+    """An enterprise's place in each baseline ranking (by total raised, raised in 2 years, latest round)."""
+    return {
+        "total_raised": row.rank_total_raised,
+        "raised_2y": row.rank_raised_2y,
+        "latest_round": row.rank_latest_round,
+    }
 
 
 def hide_financial(item: dict[str, Any]) -> dict[str, Any]:
@@ -154,11 +159,7 @@ def enterprise_score(session: Session, *, enterprise_id: str) -> dict[str, Any] 
         "rank": score.rank,
         "reasons": (score.reasons or {}).get("zh", []),
         "reasons_en": (score.reasons or {}).get("en", []),
-        "baseline_ranks": {
-            "total_raised": score.rank_total_raised,
-            "raised_2y": score.rank_raised_2y,
-            "latest_round": score.rank_latest_round,
-        },
+        "baseline_ranks": _places(score),
     }
 
 

@@ -21,6 +21,7 @@ from qilin.common.messages import t as shared_t
 from qilin.config import get_settings
 from qilin.discovery import leads as leads_service
 from qilin.discovery.api import latest_run, list_leads, recent_signals, watch_list
+from qilin.discovery.backtest import BASELINES, METRICS
 from qilin.discovery.leads_models import STATES
 from qilin.discovery.signals import KIND_NAMES
 from qilin.reference import regions
@@ -171,8 +172,7 @@ def visible_ids(session: Session, principal: Principal) -> set[str]:
     return set(session.scalars(select(Enterprise.id).where(enterprise_filter(principal))))
 
 
-BACKTEST_SCORERS = ("model", "total_raised", "raised_2y", "latest_round")
-BACKTEST_METRICS = ("precision_at_1pct", "recall_at_5pct", "average_precision", "brier", "median_lead_years")
+BACKTEST_SCORERS = ("model", *BASELINES)
 
 
 def _metric_text(metric: str, interval: dict[str, Any] | None) -> str:
@@ -203,12 +203,12 @@ def backtest_table(backtest: dict[str, Any] | None) -> dict[str, Any] | None:
             positives=backtest.get("n_positives", "—"),
             horizon=backtest.get("horizon_years", "—"),
         ),
-        "metrics": [t(f"discovery.metric.{m}") for m in BACKTEST_METRICS],
+        "metrics": [t(f"discovery.metric.{m}") for m in METRICS],
         "rows": [
             {
                 "scorer": t(f"discovery.scorer.{name}"),
                 "is_model": name == "model",
-                "cells": [_metric_text(m, scorers[name].get(m)) for m in BACKTEST_METRICS],
+                "cells": [_metric_text(m, scorers[name].get(m)) for m in METRICS],
             }
             for name in BACKTEST_SCORERS
             if isinstance(scorers.get(name), dict)
