@@ -100,8 +100,11 @@ def test_reasons_are_sentences(package: DataPackage, trained: tuple[UnicornModel
     assert ranking["score"].is_sorted(descending=True)
     top = ranking["reasons"][0]
     assert top and ("；" in top or "融资" in top)
-    english = rank(package, as_of=AS_OF, model=model, lang="en")["reasons"][0]
-    assert english.isascii() or "×" in english
+    english = rank(package, as_of=AS_OF, model=model, lang="en")["reasons"]
+    assert english[0].isascii() or "×" in english[0]
+    both = rank(package, as_of=AS_OF, model=model, extra_langs=("en",))  # one pass, two languages
+    assert both["reasons"].to_list() == ranking["reasons"].to_list()
+    assert both["reasons_en"].to_list() == english.to_list()
     assert money(1.2e8) == "1.2 亿美元" and money(3.5e7, "en") == "US$35.0M"
 
 

@@ -291,10 +291,21 @@ class UnicornModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             self._splits = splits
         return tree_contributions(self.booster_, matrix, splits[1])
 
-    def reasons(self, X: pl.DataFrame, *, top: int = 3, lang: str = "zh") -> list[str]:
+    def reasons(
+        self,
+        X: pl.DataFrame,
+        *,
+        top: int = 3,
+        lang: str = "zh",
+        contributions: FloatArray | None = None,
+    ) -> list[str]:
         """For each row, a short sentence list of the features that raise its score most (at most ``top``,
-        one per feature group of :data:`_GROUP`, skipping a group :func:`describe` has nothing to say of)."""
-        contrib = self.contributions(X)[:, : len(self.feature_names_)]
+        one per feature group of :data:`_GROUP`, skipping a group :func:`describe` has nothing to say of).
+        ``contributions``: :meth:`contributions` of ``X`` when already computed (reasons in a second
+        language)."""
+        if contributions is None:
+            contributions = self.contributions(X)
+        contrib = contributions[:, : len(self.feature_names_)]
         orders = np.argsort(-contrib, axis=1, kind="stable")
         # numbers as float or None (NaN → None), so describe reads them as they are
         columns = {
@@ -754,9 +765,12 @@ def rank(
     lang: str = "zh",
     top: int = 3,
     baselines: bool = False,
+    extra_langs: Sequence[str] = (),
 ) -> pl.DataFrame:
     """``company_id, score, rank, reasons`` for every company operating and not yet a unicorn on ``as_of``,
     from records dated on or before ``as_of`` only; rank 1 is the most likely future unicorn.
+
+    Each language of ``extra_langs`` adds ``reasons_<lang>`` (the same contributions, worked out once).
 
     With ``baselines``, also the company's place in each simple ranking of :data:`BASELINE_RANK_COLUMNS`
     among the same companies (1 = the most raised; equal amounts share a place; null when the amount is
@@ -769,10 +783,15 @@ def rank(
     if frame.is_empty():
         raise DiscoveryError("data.no_eligible", as_of=as_of.isoformat())
     scores = model.predict_proba(frame)[:, 1]
+    contributions = model.contributions(frame)
+    reasons = {
+        name: model.reasons(frame, top=top, lang=language, contributions=contributions)
+        for name, language in [("reasons", lang), *[(f"reasons_{x}", x) for x in extra_langs]]
+    }
     ranked = (
         frame.with_columns(
             pl.Series("score", scores, dtype=pl.Float64),
-            pl.Series("reasons", model.reasons(frame, top=top, lang=lang), dtype=pl.String),
+            *[pl.Series(name, texts, dtype=pl.String) for name, texts in reasons.items()],
             *[
                 pl.col(feature).rank("min", descending=True).cast(pl.Int64).alias(column)
                 for column, feature in BASELINE_RANK_COLUMNS.items()
@@ -781,7 +800,9 @@ def rank(
         .sort(["score", "company_id"], descending=[True, False])
         .with_row_index("rank", offset=1)
     )
-    extra = list(BASELINE_RANK_COLUMNS) if baselines else []
+    extra = [name for name in reasons if name != "reasons"] + (
+        list(BASELINE_RANK_COLUMNS) if baselines else []
+    )
     return ranked.select(
         "company_id", pl.col("score").round(8), pl.col("rank").cast(pl.Int64), "reasons", *extra
     )

@@ -17,7 +17,6 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -80,11 +79,7 @@ def run_discovery(
     if previous is not None:
         raise _refusal(previous)
     package = package_from_db(session)
-    ranked = rank(package, as_of=as_of, model=model, lang="zh", top=top, baselines=True)
-    english = rank(package, as_of=as_of, model=model, lang="en", top=top).select(
-        "company_id", pl.col("reasons").alias("reasons_en")
-    )
-    ranked = ranked.join(english, on="company_id", how="left")
+    ranked = rank(package, as_of=as_of, model=model, lang="zh", top=top, baselines=True, extra_langs=("en",))
     backtest = metadata.get("backtest")
     run = DiscoveryRun(
         as_of=as_of,
