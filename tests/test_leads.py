@@ -523,3 +523,42 @@ def test_recommenders_report_measures_hit_rates(session: Session, tmp_path: Path
     assert re.search(r"3\s*│\s*2\s*│\s*67%\s*│\s*2\s*│\s*67%\s*│\s*1\s*│\s*33%", line), line
     silent = next(x for x in result.output.splitlines() if "沉默的推荐单位" in x)
     assert silent.count("—") == 3
+
+
+def test_a_leads_workbook_is_guarded_like_an_import(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A damaged or oversized .xlsx of leads is refused whole with the registry import's bilingual message."""
+    from openpyxl import Workbook
+
+    from qilin import config as qilin_config
+
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(b"PK\x03\x04 not a workbook")
+    report = leads.import_leads(session, path=damaged, actor="省经信厅")
+    assert report.refused and [i.key for i in report.issues] == ["import.xlsx_invalid"]
+    assert "无法读取 Excel 文件" in report.issues[0].message("zh")
+
+    book = Workbook()
+    book.active.append(["name", "channel", "recommender"])  # type: ignore[union-attr]
+    for i in range(4):
+        book.active.append([f"线索{i}", "高校院所", "浙江大学"])  # type: ignore[union-attr]
+    path = tmp_path / "leads.xlsx"
+    book.save(path)
+    try:  # the settings are cached: rebuilt after each change, and once more at the end
+        monkeypatch.setenv("QILIN_XLSX_MAX_ROWS", "3")
+        qilin_config.get_settings.cache_clear()
+        report = leads.import_leads(session, path=path, actor="省经信厅")
+        assert report.refused and [i.key for i in report.issues] == ["import.xlsx_too_many_rows"]
+        monkeypatch.setenv("QILIN_XLSX_MAX_ROWS", "4")
+        monkeypatch.setenv("QILIN_XLSX_MAX_BYTES", str(path.stat().st_size - 1))
+        qilin_config.get_settings.cache_clear()
+        report = leads.import_leads(session, path=path, actor="省经信厅")
+        assert report.refused and [i.key for i in report.issues] == ["import.xlsx_too_big"]
+        monkeypatch.delenv("QILIN_XLSX_MAX_BYTES")
+        qilin_config.get_settings.cache_clear()
+        report = leads.import_leads(session, path=path, actor="省经信厅")
+        session.commit()
+        assert not report.refused and session.scalar(select(func.count()).select_from(Lead)) == 4
+    finally:
+        qilin_config.get_settings.cache_clear()

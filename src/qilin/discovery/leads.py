@@ -21,7 +21,6 @@ import csv
 import datetime as dt
 import re
 import unicodedata
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -46,7 +45,7 @@ from qilin.discovery.leads_models import (
 )
 from qilin.registry.issues import ImportIssue
 from qilin.registry.models import Enterprise, LifecycleEvent
-from qilin.registry.reader import cell_text
+from qilin.registry.reader import WorkbookProblem, cell_text, open_workbook
 from qilin.registry.validate import RowChecker
 from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
 
@@ -355,23 +354,9 @@ def _read_csv(path: Path) -> _Sheet:
 
 
 def _read_xlsx(path: Path) -> _Sheet:
+    """The first sheet of a workbook (guarded as the registry's import guards it)."""
     settings = get_settings()
-    if path.stat().st_size > settings.xlsx_max_bytes:
-        raise _FileProblem("import.xlsx_too_big", size=path.stat().st_size, limit=settings.xlsx_max_bytes)
-    try:
-        with zipfile.ZipFile(path) as zf:
-            unpacked = sum(info.file_size for info in zf.infolist())
-        if unpacked > settings.xlsx_max_uncompressed_bytes:
-            raise _FileProblem(
-                "import.xlsx_too_big", size=unpacked, limit=settings.xlsx_max_uncompressed_bytes
-            )
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except _FileProblem:
-        raise
-    except Exception as exc:  # any damage to the file: a message, never a traceback
-        raise _FileProblem("import.xlsx_invalid", reason=str(exc)) from exc
+    workbook = open_workbook(path)
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
@@ -379,23 +364,17 @@ def _read_xlsx(path: Path) -> _Sheet:
         body = []
         for number, values in enumerate(rows, start=2):
             if number - 1 > settings.xlsx_max_rows:
-                raise _FileProblem(
+                raise WorkbookProblem(
                     "import.xlsx_too_many_rows", sheet=sheet.title, limit=settings.xlsx_max_rows
                 )
             body.append((number, [cell_text(v) for v in values]))
         return _sheet(f"{path.name}[{sheet.title}]", header, body)
-    except _FileProblem:
+    except WorkbookProblem:
         raise
     except Exception as exc:  # a damaged sheet inside a valid zip
-        raise _FileProblem("import.xlsx_invalid", reason=str(exc)) from exc
+        raise WorkbookProblem("import.xlsx_invalid", reason=str(exc)) from exc
     finally:
         workbook.close()
-
-
-class _FileProblem(Exception):
-    def __init__(self, key: str, **fields: Any) -> None:
-        super().__init__(key)
-        self.key, self.fields = key, fields
 
 
 def _read(path: Path) -> tuple[_Sheet | None, list[ImportIssue]]:
@@ -412,7 +391,7 @@ def _read(path: Path) -> tuple[_Sheet | None, list[ImportIssue]]:
             ]
     except UnicodeDecodeError:
         return None, [ImportIssue(path.name, None, None, None, "import.encoding")]
-    except _FileProblem as problem:
+    except WorkbookProblem as problem:
         return None, [ImportIssue(path.name, None, None, None, problem.key, problem.fields)]
     if "name" not in sheet.columns:
         return None, [ImportIssue(sheet.label, 1, None, None, "leads.no_name_column")]

@@ -109,42 +109,44 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def read_xlsx(path: Path, issues: list[ImportIssue]) -> list[SourceTable]:
-    """The sheets of a workbook whose kind is known; problems (size, damage, unknown sheets) → ``issues``."""
+class WorkbookProblem(Exception):
+    """A workbook refused whole (too big, damaged): the ``key`` and ``fields`` of an import message."""
+
+    def __init__(self, key: str, **fields: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.fields = fields
+
+
+def open_workbook(path: Path) -> Any:
+    """The workbook, read-only with cell values, once its size and unpacked size are within the settings'
+    bounds (a zip bomb is refused before it is opened); raise :class:`WorkbookProblem` otherwise."""
     settings = get_settings()
     size = path.stat().st_size
     if size > settings.xlsx_max_bytes:
-        issues.append(
-            ImportIssue(
-                path.name,
-                None,
-                None,
-                None,
-                "import.xlsx_too_big",
-                {"size": size, "limit": settings.xlsx_max_bytes},
-            )
-        )
-        return []
+        raise WorkbookProblem("import.xlsx_too_big", size=size, limit=settings.xlsx_max_bytes)
     try:
         with zipfile.ZipFile(path) as zf:
             unpacked = sum(info.file_size for info in zf.infolist())
         if unpacked > settings.xlsx_max_uncompressed_bytes:
-            issues.append(
-                ImportIssue(
-                    path.name,
-                    None,
-                    None,
-                    None,
-                    "import.xlsx_too_big",
-                    {"size": unpacked, "limit": settings.xlsx_max_uncompressed_bytes},
-                )
+            raise WorkbookProblem(
+                "import.xlsx_too_big", size=unpacked, limit=settings.xlsx_max_uncompressed_bytes
             )
-            return []
         from openpyxl import load_workbook
 
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        return load_workbook(path, read_only=True, data_only=True)
+    except WorkbookProblem:
+        raise
     except Exception as exc:  # any damage to the file: a message, never a traceback
-        issues.append(ImportIssue(path.name, None, None, None, "import.xlsx_invalid", {"reason": str(exc)}))
+        raise WorkbookProblem("import.xlsx_invalid", reason=str(exc)) from exc
+
+
+def read_xlsx(path: Path, issues: list[ImportIssue]) -> list[SourceTable]:
+    """The sheets of a workbook whose kind is known; problems (size, damage, unknown sheets) → ``issues``."""
+    try:
+        workbook = open_workbook(path)
+    except WorkbookProblem as problem:
+        issues.append(ImportIssue(path.name, None, None, None, problem.key, problem.fields))
         return []
     try:
         return _read_sheets(path, workbook, issues)
