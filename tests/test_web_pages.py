@@ -266,6 +266,8 @@ def test_every_page_renders_for_a_province_admin(app: Any) -> None:
     assert "回测数据：开发集：测试数据。本省企业的评分用同一模型，但未在本省数据上回测" in discovery
     profile = client.get(f"/enterprises/{YUHANG}").text
     assert re.search(r'id="baseline-ranks">[^<]*：1 / 2 / —<', profile)
+    # a score with no place in any baseline (nothing raised known, or a run older than the places): no line
+    assert 'id="baseline-ranks"' not in client.get(f"/enterprises/{BINJIANG}").text
     standards = client.get("/standards").text
     assert "浙江省独角兽企业培育标准" in standards and "成立不超过 10 年" in standards
     leads = client.get("/leads").text
