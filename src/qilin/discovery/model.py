@@ -435,6 +435,21 @@ _Values = _RowView | _Numbers
 """A row's numbers by name, each a float or None (a :class:`_RowView`, or :class:`_Numbers` over any row)."""
 
 
+def _one_value(
+    column: str, zh_text: str, en_text: str, *, amount: bool = False
+) -> Callable[[_Values, Mapping[str, Any], bool, str], str | None]:
+    """The sentence of a group that quotes one feature: ``column`` put into the template (a USD amount
+    written by :func:`money` when ``amount``); None when the feature is unknown."""
+
+    def phrase(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
+        value = v[column]
+        if value is None:
+            return None
+        return (zh_text if zh else en_text).format(money(value, lang) if amount else value)
+
+    return phrase
+
+
 def _recent(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
     n = int(v["rounds_2y"] or 0)
     if n == 0:
@@ -443,33 +458,12 @@ def _recent(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | No
     return f"近两年融资 {n} 轮，共 {raised}" if zh else f"{n} rounds in the last two years, {raised}"
 
 
-def _recent3(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
-    if v["raised_3y_usd"] is None:
-        return None
-    raised = money(v["raised_3y_usd"], lang)
-    return f"近三年融资 {raised}" if zh else f"{raised} raised in the last three years"
-
-
 def _total(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
     if v["total_raised_usd"] is None:
         return None
     total = money(v["total_raised_usd"], lang)
     n = int(v["n_rounds"] or 0)
     return f"累计融资 {n} 轮，共 {total}" if zh else f"{n} rounds, {total} in total"
-
-
-def _velocity(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
-    if v["funding_velocity_usd"] is None:
-        return None
-    rate = money(v["funding_velocity_usd"], lang)
-    return f"年均融资 {rate}" if zh else f"{rate} raised per year"
-
-
-def _max_round(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
-    if v["max_round_usd"] is None:
-        return None
-    size = money(v["max_round_usd"], lang)
-    return f"单轮最高 {size}" if zh else f"largest round {size}"
 
 
 def _latest(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
@@ -482,13 +476,6 @@ def _latest(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | No
             return f"最近一轮 {size}，为同类轮次中位数的 {ratio:.1f} 倍"
         return f"latest round {size}, {ratio:.1f}× the median of its type"
     return f"最近一轮 {size}" if zh else f"latest round {size}"
-
-
-def _growth(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
-    g = v["round_growth"]
-    if g is None:
-        return None
-    return f"最近一轮规模为上一轮的 {g:.1f} 倍" if zh else f"latest round {g:.1f}× the previous one"
 
 
 def _stage(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
@@ -506,32 +493,11 @@ def _stage_speed(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str
     return f"成立 {age:.1f} 年即达{zh_name}" if zh else f"reached {en_name} {age:.1f} years after founding"
 
 
-def _recency(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
-    m = v["months_since_latest_round"]
-    if m is None:
-        return None
-    return f"距最近一轮 {m:.0f} 个月" if zh else f"latest round {m:.0f} months ago"
-
-
 def _history(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
     if v["months_since_first_round"] is None:
         return None
     y = v["months_since_first_round"] / 12
     return f"首轮融资至今 {y:.1f} 年" if zh else f"first round {y:.1f} years ago"
-
-
-def _cadence(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
-    m = v["mean_months_between_rounds"]
-    if m is None:
-        return None
-    return f"平均每 {m:.0f} 个月融资一轮" if zh else f"a round every {m:.0f} months"
-
-
-def _age(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
-    a = v["age_years"]
-    if a is None:
-        return None
-    return f"成立 {a:.1f} 年" if zh else f"founded {a:.1f} years ago"
 
 
 def _valuation(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | None:
@@ -584,18 +550,24 @@ def _location(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | 
 
 _DESCRIBE: dict[str, Callable[[_Values, Mapping[str, Any], bool, str], str | None]] = {
     "recent": _recent,
-    "recent3": _recent3,
+    "recent3": _one_value("raised_3y_usd", "近三年融资 {}", "{} raised in the last three years", amount=True),
     "total": _total,
-    "velocity": _velocity,
-    "max_round": _max_round,
+    "velocity": _one_value("funding_velocity_usd", "年均融资 {}", "{} raised per year", amount=True),
+    "max_round": _one_value("max_round_usd", "单轮最高 {}", "largest round {}", amount=True),
     "latest": _latest,
-    "growth": _growth,
+    "growth": _one_value(
+        "round_growth", "最近一轮规模为上一轮的 {:.1f} 倍", "latest round {:.1f}× the previous one"
+    ),
     "stage": _stage,
     "stage_speed": _stage_speed,
-    "recency": _recency,
+    "recency": _one_value(
+        "months_since_latest_round", "距最近一轮 {:.0f} 个月", "latest round {:.0f} months ago"
+    ),
     "history": _history,
-    "cadence": _cadence,
-    "age": _age,
+    "cadence": _one_value(
+        "mean_months_between_rounds", "平均每 {:.0f} 个月融资一轮", "a round every {:.0f} months"
+    ),
+    "age": _one_value("age_years", "成立 {:.1f} 年", "founded {:.1f} years ago"),
     "valuation": _valuation,
     "investors": _investors,
     "investor_record": _investor_record,
