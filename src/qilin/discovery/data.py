@@ -29,7 +29,7 @@ import polars as pl
 from qilin.registry.issues import ImportIssue
 from qilin.registry.package import ROUND_TYPES
 from qilin.registry.parsing import ParseError, parse_amount, parse_round_type
-from qilin.registry.reader import kind_from_columns, kind_from_name, package_files, read_xlsx
+from qilin.registry.reader import clean_header, kind_from_columns, kind_from_name, package_files, read_xlsx
 from qilin.tiers.facts import fx_ratio
 
 __all__ = ["MESSAGES", "NOTES", "DataNote", "DataPackage", "DiscoveryError", "read_package"]
@@ -177,7 +177,7 @@ class DataPackage:
 
 def _clean(frame: pl.DataFrame) -> pl.DataFrame:
     """Headers trimmed (and a BOM dropped); every value trimmed, empty → null (empty means unknown)."""
-    frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
+    frame = frame.rename(dict(zip(frame.columns, clean_header(frame.columns), strict=True)))
     return frame.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in frame.columns)
 
 
@@ -206,7 +206,7 @@ def _csv_kind(path: Path) -> str | None:
                 header = next(csv.reader(handle), [])
         except (OSError, csv.Error):
             return None
-        kind = kind_from_columns([c.strip().lstrip("\ufeff") for c in header])
+        kind = kind_from_columns(clean_header(header))
     return kind
 
 

@@ -45,7 +45,7 @@ from qilin.discovery.leads_models import (
 )
 from qilin.registry.issues import ImportIssue
 from qilin.registry.models import Enterprise, LifecycleEvent
-from qilin.registry.reader import WorkbookProblem, cell_text, open_workbook
+from qilin.registry.reader import WorkbookProblem, cell_text, clean_header, open_workbook
 from qilin.registry.validate import RowChecker
 from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
 
@@ -329,7 +329,7 @@ def _column(header: str) -> str:
 
 
 def _sheet(label: str, header: list[str], body: Iterable[tuple[int, list[str]]]) -> _Sheet:
-    headers = [h.strip().lstrip("\ufeff").strip() for h in header]
+    headers = clean_header(header)
     while headers and not headers[-1]:
         headers.pop()
     sheet = _Sheet(label, headers, [_column(h) for h in headers])

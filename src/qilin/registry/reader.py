@@ -57,7 +57,8 @@ def kind_from_columns(columns: list[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def _clean_header(columns: list[str]) -> list[str]:
+def clean_header(columns: list[str]) -> list[str]:
+    """Header names as the readers understand them: trimmed, a UTF-8 byte-order mark dropped."""
     return [c.strip().lstrip("\ufeff").strip() for c in columns]
 
 
@@ -68,7 +69,7 @@ def _read_csv(path: Path, issues: list[ImportIssue]) -> list[SourceTable]:
             header = next(reader, None)
             if header is None:
                 return []
-            columns = _clean_header(header)
+            columns = clean_header(header)
             kind = kind_from_name(path.stem) or kind_from_columns(columns)
             if kind is None:
                 issues.append(
@@ -166,7 +167,7 @@ def _read_sheets(path: Path, workbook: Any, issues: list[ImportIssue]) -> list[S
         header = next(rows, None)
         if header is None:
             continue
-        columns = _clean_header([cell_text(v) for v in header])
+        columns = clean_header([cell_text(v) for v in header])
         while columns and not columns[-1]:
             columns.pop()
         kind = (
