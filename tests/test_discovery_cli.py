@@ -109,3 +109,31 @@ def test_bad_input(tmp_path: Path, subset: Path, args: list[str], needle: str) -
         assert code == 1 and needle in err
         code, _, err = invoke("train", *flat, "--horizon-years", "12", "--out", str(tmp_path / "m.json"))
         assert code == 1 and needle in err
+
+
+def test_as_of_after_today(tmp_path: Path, subset: Path, frozen_today: str) -> None:
+    for command in (["rank", "--out", str(tmp_path / "r.csv")], ["backtest", "--horizon-years", "12"]):
+        code, _, err = invoke(*command, "--data", str(subset), "--as-of", "2026-07-01")
+        assert code == 1
+        assert "晚于今天（2026-06-30）" in err and "after today (2026-06-30)" in err
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_output_paths(tmp_path: Path, subset: Path) -> None:
+    options = ["--data", str(subset), "--as-of", "2012-10-01"]
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    code, _, err = invoke("rank", *options, "--out", str(tmp_path / "folder"))
+    assert code == 1 and "是一个文件夹" in err and "is a folder" in err
+    blocked = str(tmp_path / "file" / "m.json")
+    code, _, err = invoke("train", *options, "--horizon-years", "12", "--out", blocked)
+    assert code == 1 and "是文件而不是文件夹" in err and "is a file, not a folder" in err
+    assert "Traceback" not in err
+    # missing folders are created; the ranking replaces an older file whole
+    ranking = tmp_path / "new" / "deeper" / "r.csv"
+    ranking.parent.mkdir(parents=True)
+    ranking.write_text("old\n", encoding="utf-8")
+    code, _, err = invoke("rank", *options, "--out", str(ranking))
+    assert code == 0, err
+    assert ranking.read_text(encoding="utf-8").startswith("company_id,score,rank,reasons\n")
+    assert [p.name for p in ranking.parent.iterdir()] == ["r.csv"]

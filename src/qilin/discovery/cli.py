@@ -1,8 +1,9 @@
 """``qilin discover``: train the discovery model, rank companies with reasons, back-test beside baselines.
 
 Thin: parse, call :mod:`qilin.discovery.model` / :mod:`qilin.discovery.backtest`, render. Bad input
-(a date not in ``YYYY-MM-DD``, a missing or empty folder, an as-of date before any round, a model file from
-another feature set) prints a bilingual message (中文 / English) and exits with code 1.
+(a date not in ``YYYY-MM-DD``, a missing or empty folder, an as-of date before any round or after today, a
+model file from another feature set, an ``--out`` that cannot be written) prints a bilingual message
+(中文 / English) and exits with code 1.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from qilin.common.files import OutputError, prepare_output, write_atomically
 from qilin.common.progress import RichProgress
 from qilin.discovery.backtest import (
     METRICS,
@@ -27,7 +29,7 @@ from qilin.discovery.backtest import (
     walk_forward,
     walk_forward_dates,
 )
-from qilin.discovery.data import DataPackage, DiscoveryError, read_package
+from qilin.discovery.data import DataPackage, DiscoveryError, output_error, read_package
 from qilin.discovery.model import (
     DEFAULT_MODEL_PATH,
     check_as_of,
@@ -77,6 +79,14 @@ def _fail(error: DiscoveryError) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _output(out: Path) -> Path:
+    """``--out`` checked (and its folder created) before the long work, so a typo costs no minutes."""
+    try:
+        return prepare_output(out)
+    except OutputError as error:
+        raise output_error(error) from None
+
+
 def _read(data: Path) -> DataPackage:
     with errors.status("读取数据包 / reading the data package …"):
         package = read_package(data)
@@ -112,6 +122,7 @@ def train_command(
     """训练发现模型 / Train the discovery model on records dated on or before the as-of date."""
     try:
         day = parse_date(as_of)
+        _output(out)
         package = _source(data, db)
         with errors.status("训练模型 / training …"):
             model, metadata = train(
@@ -151,13 +162,17 @@ def rank_command(
     """按成为独角兽的可能性排序 / Rank operating, not-yet-unicorn companies with reasons."""
     try:
         day = parse_date(as_of)
+        _output(out)
         model, _ = load_model(model_path or DEFAULT_MODEL_PATH)
         package = _source(data, db)
         with errors.status("排序 / ranking …"):
             ranking = rank(package, as_of=day, model=model, lang=lang, top=top, baselines=baselines)
+        try:
+            write_atomically(out, ranking.write_csv)
+        except OutputError as error:
+            raise output_error(error) from None
     except DiscoveryError as error:
         raise _fail(error) from None
-    ranking.write_csv(out)
     console.print(f"已排序 {ranking.height} 家企业 → {out} / ranked {ranking.height} companies → {out}")
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import polars as pl
 
+from qilin.common.files import OutputError
 from qilin.registry.issues import ImportIssue
 from qilin.registry.package import ROUND_TYPES
 from qilin.registry.parsing import ParseError, parse_amount, parse_round_type
@@ -78,6 +79,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "模型的特征集与当前代码不一致（模型缺少：{missing}；模型多出：{extra}），请重新训练",
         "the model's feature set differs from the code's (missing: {missing}; extra: {extra}); retrain it",
     ),
+    "date.after_today": (
+        "截止日期 {as_of} 晚于今天（{today}）：还没有那天的记录",
+        "as-of date {as_of} is after today ({today}): there are no records of that day yet",
+    ),
+    "out.is_dir": ("输出路径是一个文件夹：{path}", "the output path is a folder: {path}"),
+    "out.not_dir": (
+        "无法写入 {path}：{blocker} 是文件而不是文件夹",
+        "cannot write {path}: {blocker} is a file, not a folder",
+    ),
+    "out.unwritable": ("无法写入 {path}：{zh}", "cannot write {path}: {en}"),
     "horizon.invalid": (
         "预测期限应为正整数年：{value}",
         "the horizon must be a positive number of years: {value}",
@@ -96,6 +107,15 @@ class DiscoveryError(Exception):
         self.zh = zh.format(**fields)
         self.en = en.format(**fields)
         super().__init__(f"{self.zh} / {self.en}")
+
+
+def output_error(error: OutputError) -> DiscoveryError:
+    """The bilingual refusal for an output path that cannot be written."""
+    if error.reason == "is_dir":
+        return DiscoveryError("out.is_dir", path=str(error.path))
+    if error.reason == "not_dir":
+        return DiscoveryError("out.not_dir", path=str(error.path), blocker=str(error.blocker))
+    return DiscoveryError("out.unwritable", path=str(error.path), zh=error.zh, en=error.en)
 
 
 REQUIRED: dict[str, tuple[str, ...]] = {

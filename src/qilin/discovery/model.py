@@ -40,7 +40,9 @@ from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedKFold
 
-from qilin.discovery.data import DiscoveryError
+from qilin.common.dates import today
+from qilin.common.files import OutputError, write_atomically
+from qilin.discovery.data import DiscoveryError, output_error
 from qilin.discovery.features import CATEGORICAL, FEATURES, STAGE_NAMES
 from qilin.discovery.treeshap import TreeSplits
 from qilin.discovery.treeshap import contributions as tree_contributions
@@ -623,7 +625,10 @@ def model_to_dict(model: UnicornModel, metadata: Mapping[str, Any]) -> dict[str,
 def save_model(model: UnicornModel, path: Path, metadata: Mapping[str, Any]) -> None:
     """Write ``model`` and ``metadata`` to ``path`` as JSON (stable key order, so rebuilds diff cleanly)."""
     text = json.dumps(model_to_dict(model, metadata), ensure_ascii=False, indent=1, sort_keys=True)
-    Path(path).write_text(text + "\n", encoding="utf-8")
+    try:
+        write_atomically(Path(path), lambda temporary: temporary.write_text(text + "\n", encoding="utf-8"))
+    except OutputError as error:
+        raise output_error(error) from None
 
 
 def load_model(path: Path) -> tuple[UnicornModel, dict[str, Any]]:
@@ -682,7 +687,11 @@ def first_round(package: Any) -> dt.date | None:
 
 
 def check_as_of(package: Any, as_of: Any) -> None:
-    """Refuse an as-of date before the package's first round: there would be nothing to learn from."""
+    """Refuse an as-of date after today (no records of it can exist yet) or before the package's first
+    round (there would be nothing to learn from)."""
+    now = today()
+    if as_of > now:
+        raise DiscoveryError("date.after_today", as_of=as_of.isoformat(), today=now.isoformat())
     first = first_round(package)
     if first is None or as_of < first:
         raise DiscoveryError(

@@ -1,0 +1,60 @@
+"""Atomic output files (qilin.common.files)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from qilin.common.files import OutputError, prepare_output, write_atomically
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_write_creates_folders_with_ordinary_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b" / "out.csv"
+    write_atomically(target, lambda t: t.write_text("x,y\n", encoding="utf-8"))
+    assert target.read_text(encoding="utf-8") == "x,y\n"
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()  # not mkstemp's 0600
+    assert sorted(p.name for p in target.parent.iterdir()) == ["out.csv"]
+
+
+def test_failed_write_keeps_the_old_file_and_leaves_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("old\n", encoding="utf-8")
+
+    def half(temporary: Path) -> None:
+        temporary.write_text("new, half", encoding="utf-8")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OutputError) as caught:
+        write_atomically(target, half)
+    assert caught.value.zh == "磁盘空间不足" and caught.value.en == "No space left on device"
+    assert target.read_text(encoding="utf-8") == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_an_error_of_the_writer_is_not_swallowed(tmp_path: Path) -> None:
+    def broken(temporary: Path) -> None:
+        raise ValueError("bug")
+
+    with pytest.raises(ValueError, match="bug"):
+        write_atomically(tmp_path / "out.csv", broken)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_prepare_output_refusals(tmp_path: Path) -> None:
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    with pytest.raises(OutputError) as caught:
+        prepare_output(tmp_path / "dir")
+    assert caught.value.reason == "is_dir"
+    with pytest.raises(OutputError) as caught:
+        prepare_output(tmp_path / "file" / "sub" / "out.csv")
+    assert caught.value.reason == "not_dir" and caught.value.blocker == tmp_path / "file"
+    assert not (tmp_path / "file" / "sub").exists()
