@@ -153,6 +153,21 @@ def test_a_company_id_given_twice_is_refused(tmp_path: Path) -> None:
     assert error.value.fields["places"] == "companies.csv:2, companies_more.csv:3"
 
 
+def test_a_csv_not_in_utf8_is_refused_and_a_bom_is_not(tmp_path: Path) -> None:
+    package = write_chinese_package(tmp_path / "zj")
+    companies = package / "companies.csv"
+    text = companies.read_text(encoding="utf-8")
+    companies.write_bytes(text.encode("gbk"))  # Excel's plain "CSV" on a Chinese Windows
+    with pytest.raises(DiscoveryError) as error:
+        read_package(package)
+    assert error.value.key == "data.encoding"
+    assert error.value.fields == {"name": "companies.csv", "line": 2}  # the header is ASCII
+    assert "CSV UTF-8" in error.value.zh and "CSV UTF-8" in error.value.en
+    companies.write_bytes(text.encode("utf-8-sig"))  # Excel's "CSV UTF-8" starts with a BOM
+    cities = read_package(package).companies["city"].to_list()
+    assert "杭州市" in cities
+
+
 def test_cli_answers_a_bad_workbook_in_both_languages(tmp_path: Path) -> None:
     package = write_chinese_package(tmp_path / "zj")
     (package / "rounds.xlsx").write_bytes(b"garbage")

@@ -45,6 +45,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "data.missing_column": ("{name} 缺少必需列 {column}", "{name} lacks the required column {column}"),
     "data.bad_csv": ("无法读取 {name}：{detail}", "cannot read {name}: {detail}"),
+    "data.encoding": (
+        "{name} 不是 UTF-8 编码（第 {line} 行起）：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”",
+        '{name} is not UTF-8 encoded (from line {line}): save it from Excel as "CSV UTF-8 (Comma delimited)"',
+    ),
     "data.bad_file": ("无法读取 {name}：{zh}", "cannot read {name}: {en}"),
     "data.duplicate_id": (
         "企业编号 {id} 重复出现（{places}）",
@@ -209,9 +213,16 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _read_csv(path: Path, data: bytes) -> pl.DataFrame:
-    """The file's bytes parsed (bytes, not the path: Polars would read ``[`` in a file name as a glob)."""
+    """The file's bytes parsed (bytes, not the path: Polars would read ``[`` in a file name as a glob).
+    Refuses a file that is not UTF-8 (Excel's plain "CSV" on a Chinese Windows is GBK): read as UTF-8 its
+    Chinese names and places would silently turn into other characters."""
     try:
-        frame = pl.read_csv(data, infer_schema=False, encoding="utf8-lossy")
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise DiscoveryError("data.encoding", name=path.name, line=line) from None
+    try:
+        frame = pl.read_csv(data, infer_schema=False, encoding="utf8")
     except pl.exceptions.PolarsError as error:
         raise DiscoveryError("data.bad_csv", name=path.name, detail=str(error).splitlines()[0]) from error
     return _clean(frame)
