@@ -168,6 +168,22 @@ def test_a_csv_not_in_utf8_is_refused_and_a_bom_is_not(tmp_path: Path) -> None:
     assert "杭州市" in cities
 
 
+def test_a_column_named_twice_is_refused(tmp_path: Path) -> None:
+    write_csv(tmp_path / "companies.csv", ["id", "name", " id"], [["a", "A", "b"]])
+    write_csv(tmp_path / "rounds.csv", ["company_id", "announced_on"], [["a", "2011-01-01"]])
+    with pytest.raises(DiscoveryError) as error:
+        read_package(tmp_path)  # Polars itself failed on the cleaned names with a traceback
+    assert error.value.key == "data.bad_file"
+    assert "列名重复：id" in error.value.zh and "named more than once: id" in error.value.en
+    (tmp_path / "companies.csv").unlink()
+    workbook = Workbook()
+    _sheet(workbook, "companies", pl.DataFrame({"id": ["a"], "name": ["A"]}))
+    notes = workbook.create_sheet("说明")  # not data: its repeated headers do not matter
+    notes.append(["说明", "说明"])
+    workbook.save(tmp_path / "companies.xlsx")
+    assert read_package(tmp_path).companies["company_id"].to_list() == ["a"]
+
+
 def test_cli_answers_a_bad_workbook_in_both_languages(tmp_path: Path) -> None:
     package = write_chinese_package(tmp_path / "zj")
     (package / "rounds.xlsx").write_bytes(b"garbage")

@@ -157,3 +157,27 @@ def test_repeated_operating_report_in_one_import_merges(session: Session, tmp_pa
     rows = session.scalars(select(OperatingReport)).all()
     assert len(rows) == 1
     assert rows[0].revenue == 1000000 and rows[0].employees == 42
+
+
+def test_a_column_named_twice_refuses_the_file(engine: Engine, tmp_path: Path) -> None:
+    """Keeping either of two `name` columns would silently drop the other's values (it kept the last)."""
+    folder = tmp_path / "pkg"
+    folder.mkdir()
+    text = "id,name, name ,founded_on\nx,甲公司,乙公司,2015-01-01\n"
+    (folder / "companies.csv").write_text(text, encoding="utf-8")
+    result = qilin_import(folder)
+    assert result.exit_code != 0
+    assert "companies.csv：列名重复：name" in result.output
+    assert "companies.csv: columns named more than once: name" in result.output
+    assert table_counts(engine)["enterprises"] == 0
+
+    book = tmp_path / "data.xlsx"
+    workbook = Workbook()
+    workbook.active.title = "companies"
+    workbook.active.append(["id", "name", "founded_on", "founded_on"])
+    workbook.active.append(["x", "甲公司", "2015-01-01", "2016-01-01"])
+    workbook.save(book)
+    result = qilin_import(book)
+    assert result.exit_code != 0
+    assert "data.xlsx[companies]：列名重复：founded_on" in result.output
+    assert table_counts(engine)["enterprises"] == 0

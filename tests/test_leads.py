@@ -133,6 +133,19 @@ def test_chinese_headers_are_understood_and_named_as_written(
     assert (issue.line, issue.column, issue.key) == (2, "统一社会信用代码", "uscc.length")
 
 
+def test_two_headers_for_one_column_refuse_the_file(
+    session: Session, tmp_path: Path, frozen_today: str
+) -> None:
+    """企业名称 and 名称 both mean the name: keeping one would silently drop the other's values."""
+    path = tmp_path / "leads.csv"
+    path.write_text("渠道,推荐单位,企业名称,名称\n科技计划,省科技厅,甲公司,乙公司\n", encoding="utf-8")
+    report = leads.import_leads(session, path=path, actor="t")
+    assert report.refused
+    (issue,) = report.issues
+    assert issue.key == "import.duplicate_columns" and issue.fields == {"columns": "name"}
+    assert lead_rows(session) == []
+
+
 def test_skip_invalid_imports_the_valid_rows_only(
     session: Session, tmp_path: Path, frozen_today: str
 ) -> None:

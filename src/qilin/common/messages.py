@@ -93,6 +93,11 @@ CATALOG: dict[str, dict[str, str]] = {
     "import.missing_columns": {"zh": "缺少必需列：{columns}", "en": "missing required columns: {columns}"},
     "import.not_found": {"zh": "路径不存在：{path}", "en": "no such file or folder: {path}"},
     "import.encoding": {"zh": "文件不是 UTF-8 编码", "en": "file is not UTF-8 encoded"},
+    "import.duplicate_columns": {
+        "zh": "列名重复：{columns}（无法确定哪一列的值为准，整个文件未读取）",
+        "en": "columns named more than once: {columns} (which one holds the value is unknowable; "
+        "the file was not read)",
+    },
     "import.xlsx_too_big": {
         "zh": "Excel 文件过大（{size} 字节，上限 {limit} 字节）",
         "en": "Excel file too large ({size} bytes, limit {limit})",

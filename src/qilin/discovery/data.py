@@ -30,7 +30,14 @@ from qilin.common.files import OutputError
 from qilin.registry.issues import ImportIssue
 from qilin.registry.package import ROUND_TYPES
 from qilin.registry.parsing import ParseError, parse_amount, parse_round_type
-from qilin.registry.reader import clean_header, kind_from_columns, kind_from_name, package_files, read_xlsx
+from qilin.registry.reader import (
+    clean_header,
+    duplicate_columns,
+    kind_from_columns,
+    kind_from_name,
+    package_files,
+    read_xlsx,
+)
 from qilin.tiers.facts import fx_ratio
 
 __all__ = ["MESSAGES", "NOTES", "DataNote", "DataPackage", "DiscoveryError", "read_package"]
@@ -221,6 +228,13 @@ def _read_csv(path: Path, data: bytes) -> pl.DataFrame:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise DiscoveryError("data.encoding", name=path.name, line=line) from None
+    header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8")]), [])
+    repeated = duplicate_columns(clean_header(header))
+    if repeated:
+        issue = ImportIssue(
+            path.name, None, None, None, "import.duplicate_columns", {"columns": ", ".join(repeated)}
+        )
+        raise DiscoveryError("data.bad_file", name=path.name, zh=issue.reason("zh"), en=issue.reason("en"))
     try:
         frame = pl.read_csv(data, infer_schema=False, encoding="utf8")
     except pl.exceptions.PolarsError as error:

@@ -45,7 +45,13 @@ from qilin.discovery.leads_models import (
 )
 from qilin.registry.issues import ImportIssue
 from qilin.registry.models import Enterprise, LifecycleEvent
-from qilin.registry.reader import WorkbookProblem, cell_text, clean_header, open_workbook
+from qilin.registry.reader import (
+    WorkbookProblem,
+    cell_text,
+    clean_header,
+    duplicate_columns,
+    open_workbook,
+)
 from qilin.registry.validate import RowChecker
 from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
 
@@ -324,8 +330,8 @@ class _Sheet:
 
 
 def _column(header: str) -> str:
-    cleaned = header.strip().lstrip("\ufeff").strip()
-    return HEADER_ALIASES.get(cleaned, cleaned.lower() if cleaned.lower() in COLUMNS else cleaned)
+    """The understood name of a header already cleaned by :func:`clean_header` (an alias resolved)."""
+    return HEADER_ALIASES.get(header, header.lower() if header.lower() in COLUMNS else header)
 
 
 def _sheet(label: str, header: list[str], body: Iterable[tuple[int, list[str]]]) -> _Sheet:
@@ -393,6 +399,13 @@ def _read(path: Path) -> tuple[_Sheet | None, list[ImportIssue]]:
         return None, [ImportIssue(path.name, None, None, None, "import.encoding")]
     except WorkbookProblem as problem:
         return None, [ImportIssue(path.name, None, None, None, problem.key, problem.fields)]
+    repeated = duplicate_columns(sheet.columns)  # 企业名称 and 名称 are both the name
+    if repeated:
+        return None, [
+            ImportIssue(
+                sheet.label, 1, None, None, "import.duplicate_columns", {"columns": ", ".join(repeated)}
+            )
+        ]
     if "name" not in sheet.columns:
         return None, [ImportIssue(sheet.label, 1, None, None, "leads.no_name_column")]
     return sheet, []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,13 @@ def clean_header(columns: list[str]) -> list[str]:
     return [c.strip().lstrip("\ufeff").strip() for c in columns]
 
 
+def duplicate_columns(columns: list[str]) -> list[str]:
+    """Named columns (after :func:`clean_header`) that appear more than once, in order of first
+    appearance. Such a file is refused: keeping either column would silently drop the other's values."""
+    counts = Counter(c for c in columns if c)
+    return [c for c in counts if counts[c] > 1]
+
+
 def _read_csv(path: Path, issues: list[ImportIssue]) -> list[SourceTable]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -75,6 +83,10 @@ def _read_csv(path: Path, issues: list[ImportIssue]) -> list[SourceTable]:
                 issues.append(
                     ImportIssue(path.name, None, None, None, "import.file_unknown", {"name": path.name})
                 )
+                return []
+            repeated = duplicate_columns(columns)
+            if repeated:
+                issues.append(_duplicates_issue(path.name, repeated))
                 return []
             table = SourceTable(kind, path, None, columns)
             width = len(columns)
@@ -95,6 +107,10 @@ def _read_csv(path: Path, issues: list[ImportIssue]) -> list[SourceTable]:
     except UnicodeDecodeError:
         issues.append(ImportIssue(path.name, None, None, None, "import.encoding"))
         return []
+
+
+def _duplicates_issue(label: str, repeated: list[str]) -> ImportIssue:
+    return ImportIssue(label, None, None, None, "import.duplicate_columns", {"columns": ", ".join(repeated)})
 
 
 def cell_text(value: object) -> str:
@@ -178,6 +194,10 @@ def _read_sheets(path: Path, workbook: Any, issues: list[ImportIssue]) -> list[S
         label = f"{path.name}[{sheet.title}]"
         if kind is None:
             issues.append(ImportIssue(label, None, None, None, "import.file_unknown", {"name": label}))
+            continue
+        repeated = duplicate_columns(columns)
+        if repeated:
+            issues.append(_duplicates_issue(label, repeated))
             continue
         table = SourceTable(kind, path, sheet.title, columns)
         for number, values in enumerate(rows, start=2):
