@@ -142,7 +142,7 @@ def test_two_headers_for_one_column_refuse_the_file(
     report = leads.import_leads(session, path=path, actor="t")
     assert report.refused
     (issue,) = report.issues
-    assert issue.key == "import.duplicate_columns" and issue.fields == {"columns": "name"}
+    assert issue.key == "import.duplicate_columns" and issue.fields == {"columns": "企业名称, 名称"}
     assert lead_rows(session) == []
 
 

@@ -401,10 +401,9 @@ def _read(path: Path) -> tuple[_Sheet | None, list[ImportIssue]]:
         return None, [ImportIssue(path.name, None, None, None, problem.key, problem.fields)]
     repeated = duplicate_columns(sheet.columns)  # 企业名称 and 名称 are both the name
     if repeated:
+        written = ", ".join(h for h, c in zip(sheet.headers, sheet.columns, strict=True) if c in repeated)
         return None, [
-            ImportIssue(
-                sheet.label, 1, None, None, "import.duplicate_columns", {"columns": ", ".join(repeated)}
-            )
+            ImportIssue(sheet.label, 1, None, None, "import.duplicate_columns", {"columns": written})
         ]
     if "name" not in sheet.columns:
         return None, [ImportIssue(sheet.label, 1, None, None, "leads.no_name_column")]
