@@ -88,6 +88,7 @@ def test_rank_with_shipped_model(tmp_path: Path) -> None:
         (["--as-of", "1950-01-01"], "第一笔融资"),
         (["--data", "EMPTY"], "为空"),
         (["--data", "MISSING"], "不存在"),
+        (["--data", "NOROUNDS"], "没有任何融资记录"),
         (["--model", "OTHER"], "特征集"),
     ],
 )
@@ -96,7 +97,16 @@ def test_bad_input(tmp_path: Path, subset: Path, args: list[str], needle: str) -
     other = tmp_path / "other.json"
     content = {"format": "qilin-discovery-model", "feature_names": ["n_rounds", "employees"]}
     other.write_text(json.dumps(content), encoding="utf-8")
-    paths = {"EMPTY": str(tmp_path / "empty"), "MISSING": str(tmp_path / "missing"), "OTHER": str(other)}
+    no_rounds = tmp_path / "no_rounds"
+    no_rounds.mkdir()
+    (no_rounds / "companies.csv").write_text("id,name,founded_on\na,A,2010-01-01\n", encoding="utf-8")
+    (no_rounds / "rounds.csv").write_text("company_id,announced_on,amount\n", encoding="utf-8")
+    paths = {
+        "EMPTY": str(tmp_path / "empty"),
+        "MISSING": str(tmp_path / "missing"),
+        "NOROUNDS": str(no_rounds),
+        "OTHER": str(other),
+    }
     options = {"--data": str(subset), "--as-of": "2012-10-01"}
     options.update({k: paths.get(v, v) for k, v in zip(args[::2], args[1::2], strict=True)})
     flat = [item for pair in options.items() for item in pair]

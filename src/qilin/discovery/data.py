@@ -73,6 +73,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "截止日期 {as_of} 早于第一笔融资（{first}）：没有可用记录",
         "as-of date {as_of} is before the first round ({first}): no records to use",
     ),
+    "data.no_rounds": (
+        "数据中没有任何融资记录：没有可用于评分的信息",
+        "the data holds no funding round: there is nothing to score companies by",
+    ),
     "data.no_eligible": (
         "截止日期 {as_of} 没有在营且尚未成为独角兽的企业",
         "no company is operating and not yet a unicorn on {as_of}",

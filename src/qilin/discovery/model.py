@@ -687,16 +687,16 @@ def first_round(package: Any) -> dt.date | None:
 
 
 def check_as_of(package: Any, as_of: Any) -> None:
-    """Refuse an as-of date after today (no records of it can exist yet) or before the package's first
-    round (there would be nothing to learn from)."""
+    """Refuse an as-of date after today (no records of it can exist yet), data without any round, or an
+    as-of date before the package's first round (there would be nothing to learn from)."""
     now = today()
     if as_of > now:
         raise DiscoveryError("date.after_today", as_of=as_of.isoformat(), today=now.isoformat())
     first = first_round(package)
-    if first is None or as_of < first:
-        raise DiscoveryError(
-            "date.before_rounds", as_of=as_of.isoformat(), first=first.isoformat() if first else "-"
-        )
+    if first is None:
+        raise DiscoveryError("data.no_rounds")
+    if as_of < first:
+        raise DiscoveryError("date.before_rounds", as_of=as_of.isoformat(), first=first.isoformat())
 
 
 def train(
