@@ -359,6 +359,49 @@ def test_excel_export_neutralises_formulas(app: Any) -> None:
     assert "最新估值" not in [c.value for c in dept.worksheets[0][1]]
 
 
+def _sheet_rows(content: bytes, index: int = 0) -> list[tuple[Any, ...]]:
+    return list(load_workbook(io.BytesIO(content)).worksheets[index].iter_rows(values_only=True))
+
+
+def test_watch_list_exports_to_excel_in_scope_and_audited(app: Any) -> None:
+    client = login(app, "admin")
+    page = client.get("/discovery").text
+    assert 'id="export-link" href="/discovery/export.xlsx"' in page
+    assert 'href="/discovery/export.xlsx?city=330100"' in client.get("/discovery?city=330100").text
+    response = client.get("/discovery/export.xlsx")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="qilin-watch-list-20260630.xlsx"' in response.headers["content-disposition"]
+    header, *rows = _sheet_rows(response.content)
+    assert header[:6] == ("排名", "企业编号", "企业名称", "所在地", "评分", "模拟数据")
+    assert header[6:] == (
+        "对照排名：累计融资额",
+        "对照排名：近两年融资额",
+        "对照排名：最近一轮金额",
+        "理由",
+    )
+    assert [r[:2] for r in rows] == [(1, YUHANG), (2, BINJIANG)]
+    assert rows[0][4] == 0.42 and rows[0][6:] == (1, 2, None, REASON)
+    assert rows[1][2] == SCRIPT_NAME  # text in a cell, never a formula
+    notes = " ".join(str(v) for row in _sheet_rows(response.content, 1) for v in row if v)
+    assert "test-model" in notes and "不是评定结论" in notes and "城市：全部" in notes
+    # the city filter and the scope hold as on the page
+    header, *rows = _sheet_rows(client.get("/discovery/export.xlsx", params={"city": "330200"}).content)
+    assert rows == []
+    assert _sheet_rows(login(app, "xihu").get("/discovery/export.xlsx").content)[1:] == []
+    with session_scope(get_engine()) as session:
+        exports = session.scalars(select(AuditEntry).where(AuditEntry.action == "discovery.export")).all()
+        assert [(e.actor, (e.new or {}).get("city"), (e.new or {}).get("rows")) for e in exports] == [
+            ("admin", None, 2),
+            ("admin", "330200", 0),
+            ("xihu", None, 0),
+        ]
+    # without the financial permission: no reasons, no places (they quote amounts)
+    header, *rows = _sheet_rows(login(app, "dept").get("/discovery/export.xlsx").content)
+    assert len(header) == 6 and [r[1] for r in rows] == [YUHANG, BINJIANG]
+    assert REASON not in str(rows)
+
+
 def test_names_are_escaped(app: Any) -> None:
     client = login(app, "admin")
     escaped = html.escape(SCRIPT_NAME, quote=False)

@@ -1,9 +1,11 @@
-"""The enterprise list as an Excel workbook (导出 Excel): the same filters and scope as the page.
+"""Excel workbooks (导出 Excel): the enterprise list, with the same filters and scope as its page, and the
+discovery watch-list (重点关注名单) of the latest run, with the same city filter and scope as its page.
 
 Every cell goes through :func:`qilin.common.export_safety.safe_cell` (a name such as ``=HYPERLINK(…)`` is
 written as text, never as a formula). At most :data:`MAX_ROWS` rows; the notes sheet says when the list
 was cut, which filters and tier snapshot it used, and how foreign valuations were converted. Valuations
-are exported only for roles with the ``financial`` permission.
+are exported only for roles with the ``financial`` permission; so are the watch-list's reasons and baseline
+places, which quote funding amounts.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from sqlalchemy.orm import Session
 from qilin.auth.roles import Permission
 from qilin.auth.scope import Principal
 from qilin.common.export_safety import safe_cell
+from qilin.discovery.api import watch_list
+from qilin.discovery.runs_models import DiscoveryRun
 from qilin.registry.search import MAX_PAGE_SIZE
 from qilin.tiers.explain import tier_name
 from qilin.web.enterprises import (
@@ -27,6 +31,7 @@ from qilin.web.enterprises import (
     evidence_name,
     list_page,
     list_scope,
+    region_name,
     stage_name,
     standard_name,
     status_name,
@@ -146,6 +151,83 @@ def workbook(session: Session, principal: Principal, query: ListQuery) -> tuple[
     if total > written:
         lines.append(("!", t("export.truncated", max=MAX_ROWS, total=total)))
     lines.append(("", t("financial.hidden_note") if not financial else t("fx.note")))
+    lines.append(("", t("export.cell_note")))
+    for key, value in lines:
+        notes.append([cell(key), cell(value)])
+
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue(), written, total
+
+
+_PLACES = ("total_raised", "raised_2y", "latest_round")
+
+
+def watch_list_workbook(
+    session: Session, principal: Principal, run: DiscoveryRun, *, city: str | None, city_name: str | None
+) -> tuple[bytes, int, int]:
+    """The watch-list of ``run`` inside the principal's scope (and ``city``, a 6-digit city code, when
+    given): the workbook's bytes, the rows written and the total."""
+    financial = principal.can(Permission.financial)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(t("discovery.watch_list"))
+    header = [
+        t("discovery.rank"),
+        t("export.id"),
+        t("list.name"),
+        t("list.region"),
+        t("discovery.score"),
+        t("synthetic.badge"),
+    ]
+    if financial:
+        header += [t("discovery.export_place", scorer=t(f"discovery.scorer.{p}")) for p in _PLACES]
+        header.append(t("profile.reasons"))
+    sheet.append([cell(h) for h in header])
+
+    written, total = 0, 0
+    while written < MAX_ROWS:
+        items, total = watch_list(
+            session,
+            principal=principal,
+            run=run,
+            region_prefix=city[:4] if city else None,
+            offset=written,
+            limit=min(MAX_PAGE_SIZE, MAX_ROWS - written),
+        )
+        for item in items:
+            row: list[Any] = [
+                item["rank"],
+                item["enterprise_id"],
+                item["name"],
+                region_name(item["region_code"]),
+                item["score"],
+                item["is_synthetic"],
+            ]
+            if financial:
+                row += [item["baseline_ranks"][p] for p in _PLACES]
+                row.append("；".join(item["reasons"]))
+            sheet.append([cell(x) for x in row])
+        written += len(items)
+        if not items or written >= total:
+            break
+
+    notes = book.create_sheet(t("export.notes"))
+    lines: list[tuple[str, Any]] = [
+        (t("export.generated"), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")),
+        (t("export.by"), principal.username),
+        (
+            t("discovery.title"),
+            t("discovery.run", as_of=run.as_of.isoformat(), model=run.model_version, count=run.enterprises),
+        ),
+        (t("export.filters"), f"{t('list.city')}：{city_name or t('common.all')}"),
+        (t("export.total"), total),
+        (t("export.rows"), written),
+    ]
+    if total > written:
+        lines.append(("!", t("export.truncated", max=MAX_ROWS, total=total)))
+    lines.append(("", t("discovery.export_caveat")))
+    if not financial:
+        lines.append(("", t("profile.reasons_hidden")))
     lines.append(("", t("export.cell_note")))
     for key, value in lines:
         notes.append([cell(key), cell(value)])

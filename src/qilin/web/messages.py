@@ -262,6 +262,15 @@ WEB = Catalog(
             "zh": "对照排名（累计融资 / 近两年融资 / 最近一轮）",
             "en": "Baseline places (total raised / raised in 2 years / latest round)",
         },
+        "discovery.export": {"zh": "导出 Excel", "en": "Export to Excel"},
+        "discovery.export_place": {"zh": "对照排名：{scorer}", "en": "place by {scorer}"},
+        "discovery.export_caveat": {
+            "zh": "评分是模型估计的成为独角兽的概率，用于排出关注先后，不是评定结论；"
+            "模型在美国开发集上回测，未在本省数据上回测。理由引用的金额为截至运行日期的记录。",
+            "en": "a score is the model's estimated chance of becoming a unicorn, for ordering attention,"
+            " not a verdict; the model was back-tested on a US developer split, not on the province's data."
+            " The amounts the reasons quote are the records as of the run's date.",
+        },
         "discovery.backtest_title": {
             "zh": "模型回测：与简单排序对照",
             "en": "Back-test: the model beside simple rankings",

@@ -20,6 +20,7 @@ from qilin.auth.scope import Principal
 from qilin.common.dates import today
 from qilin.common.messages import t as shared_t
 from qilin.config import get_settings
+from qilin.discovery.api import latest_run
 from qilin.reference import regions
 from qilin.registry import schemas
 from qilin.registry import service as registry_service
@@ -312,6 +313,39 @@ def discovery_page(
             request, page=context["page"], pages=context["pages"], total=context["total"]
         )
     return render(request, "discovery.html", context)
+
+
+@router.get("/discovery/export.xlsx")
+def discovery_export(
+    request: Request,
+    principal: Reader,
+    session: DB,
+    city: Annotated[str | None, Query(max_length=6)] = None,
+) -> Response:
+    run = latest_run(session)
+    if run is None:
+        raise HTTPException(404, "not found")
+    cities = dict((c.code, c.name) for c in regions.zhejiang_cities())
+    city = city if city in cities else None
+    content, written, total = excel.watch_list_workbook(
+        session, principal, run, city=city, city_name=cities.get(city) if city else None
+    )
+    record(
+        session,
+        actor=Actor(principal.username, "web", client_address(request)),
+        action="discovery.export",
+        subject_type="discovery_run",
+        subject_id=str(run.id),
+        new={"city": city, "rows": written, "total": total},
+    )
+    return Response(
+        content,
+        media_type=excel.MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="qilin-watch-list-{run.as_of:%Y%m%d}.xlsx"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get("/standards", response_class=HTMLResponse)
