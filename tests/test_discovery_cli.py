@@ -134,7 +134,7 @@ def test_output_paths(tmp_path: Path, subset: Path) -> None:
     (tmp_path / "folder").mkdir()
     (tmp_path / "file").write_text("x", encoding="utf-8")
     code, _, err = invoke("rank", *options, "--out", str(tmp_path / "folder"))
-    assert code == 1 and "是一个文件夹" in err and "is a folder" in err
+    assert code == 1 and "这是一个文件夹" in err and "it is a folder" in err
     blocked = str(tmp_path / "file" / "m.json")
     code, _, err = invoke("train", *options, "--horizon-years", "12", "--out", blocked)
     assert code == 1 and "是文件而不是文件夹" in err and "is a file, not a folder" in err

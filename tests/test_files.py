@@ -34,7 +34,7 @@ def test_failed_write_keeps_the_old_file_and_leaves_nothing(tmp_path: Path) -> N
 
     with pytest.raises(OutputError) as caught:
         write_atomically(target, half)
-    assert caught.value.zh == "磁盘空间不足" and caught.value.en == "No space left on device"
+    assert caught.value.zh == "磁盘空间不足" and caught.value.en == "no space left on the device"
     assert target.read_text(encoding="utf-8") == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
@@ -53,8 +53,9 @@ def test_prepare_output_refusals(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("", encoding="utf-8")
     with pytest.raises(OutputError) as caught:
         prepare_output(tmp_path / "dir")
-    assert caught.value.reason == "is_dir"
+    assert caught.value.key == "output.is_dir" and caught.value.zh == "这是一个文件夹"
     with pytest.raises(OutputError) as caught:
         prepare_output(tmp_path / "file" / "sub" / "out.csv")
-    assert caught.value.reason == "not_dir" and caught.value.blocker == tmp_path / "file"
+    assert caught.value.key == "output.not_dir"
+    assert caught.value.en == f"{tmp_path / 'file'} is a file, not a folder"
     assert not (tmp_path / "file" / "sub").exists()

@@ -231,6 +231,26 @@ def test_skip_invalid_writes_valid_rows_and_a_rejects_file(
     assert counts["rounds"]["rejected"] == 2 and counts["rounds"]["inserted"] == 2
 
 
+def test_skip_invalid_refuses_the_import_when_a_rejects_file_cannot_be_written(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Rejected rows must land somewhere: if their file cannot be written the import is refused whole,
+    and a rejects file already written for it is removed (it would describe an import that did not happen)."""
+    pkg = write_package(
+        tmp_path / "pkg",
+        companies=[westlake(), yinzhou(uscc=WRONG_CHECK)],
+        rounds=[round_("zj-westlake", "2024/01/01", round_type="A轮")],
+    )
+    (pkg / "rounds.rejects.csv").mkdir()  # stands where the second rejects file goes
+    result = qilin_import(pkg, "--skip-invalid")
+    assert result.exit_code == 1
+    assert "无法写入拒绝行文件" in result.output and "这是一个文件夹；未写入任何数据" in result.output
+    assert "cannot write the rejects file" in result.output
+    assert _empty(engine)
+    assert not (pkg / "companies.rejects.csv").exists()
+    assert sorted(p.name for p in pkg.iterdir()) == ["companies.csv", "rounds.csv", "rounds.rejects.csv"]
+
+
 def test_skip_invalid_again_ignores_the_rejects_files(engine: Engine, tmp_path: Path) -> None:
     pkg = write_package(tmp_path / "pkg", companies=[westlake(), yinzhou(uscc=WRONG_CHECK)])
     assert qilin_import(pkg, "--skip-invalid").exit_code == 0

@@ -13,33 +13,40 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-_ZH_REASONS: dict[int, str] = {
-    errno.EACCES: "没有写入权限",
-    errno.EPERM: "没有写入权限",
-    errno.ENOSPC: "磁盘空间不足",
-    errno.EROFS: "只读文件系统",
-    errno.EDQUOT: "超出磁盘配额",
-    errno.ENAMETOOLONG: "文件名过长",
-    errno.ENOENT: "路径不存在",
-    errno.ENOTDIR: "路径中有一段不是文件夹",
+from qilin.common.messages import t
+
+_ERRNO_KEYS: dict[int, str] = {
+    errno.EACCES: "output.no_access",
+    errno.EPERM: "output.no_access",
+    errno.ENOSPC: "output.no_space",
+    errno.EROFS: "output.read_only",
+    errno.EDQUOT: "output.quota",
+    errno.ENAMETOOLONG: "output.name_too_long",
+    errno.ENOENT: "output.not_found",
+    errno.EISDIR: "output.is_dir",
 }
 
 
 class OutputError(Exception):
-    """The output path cannot be written. ``reason``: ``"is_dir"`` (the path is a folder),
-    ``"not_dir"`` (``blocker``, a file, stands where a folder is needed) or ``"os"`` (``zh`` / ``en`` say
-    why, from the operating system's error)."""
+    """The output path cannot be written: ``key`` and ``fields`` of a catalog message saying why
+    (``output.is_dir``, ``output.not_dir``, ``output.no_space`` …); ``zh`` and ``en`` are its texts."""
 
-    def __init__(
-        self, path: Path, reason: str, *, blocker: Path | None = None, error: OSError | None = None
-    ) -> None:
+    def __init__(self, path: Path, key: str, **fields: Any) -> None:
         self.path = path
-        self.reason = reason
-        self.blocker = blocker
-        self.en = (error.strerror or str(error)) if error is not None else ""
-        self.zh = _ZH_REASONS.get(error.errno or 0, self.en) if error is not None else ""
-        super().__init__(f"{path}: {reason} {self.en}".strip())
+        self.key = key
+        self.fields = fields
+        self.zh = t(key, lang="zh", **fields)
+        self.en = t(key, lang="en", **fields)
+        super().__init__(f"{path}: {self.en}")
+
+    @classmethod
+    def from_os(cls, path: Path, error: OSError) -> OutputError:
+        key = _ERRNO_KEYS.get(error.errno or 0)
+        if key is None:
+            return cls(path, "output.other", detail=error.strerror or str(error))
+        return cls(path, key)
 
 
 def _file_in_the_way(path: Path) -> Path | None:
@@ -55,16 +62,16 @@ def prepare_output(path: Path) -> Path:
     when it is a folder, a file stands where a folder is needed, or the folder cannot be written to."""
     path = Path(path)
     if path.is_dir():
-        raise OutputError(path, "is_dir")
+        raise OutputError(path, "output.is_dir")
     blocker = _file_in_the_way(path)
     if blocker is not None:
-        raise OutputError(path, "not_dir", blocker=blocker)
+        raise OutputError(path, "output.not_dir", blocker=str(blocker))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(path, "os", error=error) from error
+        raise OutputError.from_os(path, error) from error
     if not os.access(path.parent, os.W_OK):
-        raise OutputError(path, "os", error=PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
+        raise OutputError(path, "output.no_access")
     return path
 
 
@@ -87,11 +94,11 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     try:
         temporary = _new_file(path)
     except OSError as error:
-        raise OutputError(path, "os", error=error) from error
+        raise OutputError.from_os(path, error) from error
     try:
         write(temporary)
         temporary.replace(path)
     except OSError as error:
-        raise OutputError(path, "os", error=error) from error
+        raise OutputError.from_os(path, error) from error
     finally:
         temporary.unlink(missing_ok=True)

@@ -93,6 +93,20 @@ CATALOG: dict[str, dict[str, str]] = {
     "import.missing_columns": {"zh": "缺少必需列：{columns}", "en": "missing required columns: {columns}"},
     "import.not_found": {"zh": "路径不存在：{path}", "en": "no such file or folder: {path}"},
     "import.encoding": {"zh": "文件不是 UTF-8 编码", "en": "file is not UTF-8 encoded"},
+    "import.rejects_unwritable": {
+        "zh": "无法写入拒绝行文件 {path}：{zh}；未写入任何数据",
+        "en": "cannot write the rejects file {path}: {en}; nothing was written",
+    },
+    # output files (qilin.common.files)
+    "output.is_dir": {"zh": "这是一个文件夹", "en": "it is a folder"},
+    "output.not_dir": {"zh": "{blocker} 是文件而不是文件夹", "en": "{blocker} is a file, not a folder"},
+    "output.no_access": {"zh": "没有写入权限", "en": "permission denied"},
+    "output.no_space": {"zh": "磁盘空间不足", "en": "no space left on the device"},
+    "output.read_only": {"zh": "只读文件系统", "en": "read-only file system"},
+    "output.quota": {"zh": "超出磁盘配额", "en": "disk quota exceeded"},
+    "output.name_too_long": {"zh": "文件名过长", "en": "file name too long"},
+    "output.not_found": {"zh": "路径不存在", "en": "no such file or folder"},
+    "output.other": {"zh": "系统错误：{detail}", "en": "system error: {detail}"},
     "import.duplicate_columns": {
         "zh": "列名重复：{columns}（无法确定哪一列的值为准，整个文件未读取）",
         "en": "columns named more than once: {columns} (which one holds the value is unknowable; "

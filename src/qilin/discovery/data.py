@@ -98,11 +98,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "截止日期 {as_of} 晚于今天（{today}）：还没有那天的记录",
         "as-of date {as_of} is after today ({today}): there are no records of that day yet",
     ),
-    "out.is_dir": ("输出路径是一个文件夹：{path}", "the output path is a folder: {path}"),
-    "out.not_dir": (
-        "无法写入 {path}：{blocker} 是文件而不是文件夹",
-        "cannot write {path}: {blocker} is a file, not a folder",
-    ),
     "out.unwritable": ("无法写入 {path}：{zh}", "cannot write {path}: {en}"),
     "horizon.invalid": (
         "预测期限应为正整数年：{value}",
@@ -126,10 +121,6 @@ class DiscoveryError(Exception):
 
 def output_error(error: OutputError) -> DiscoveryError:
     """The bilingual refusal for an output path that cannot be written."""
-    if error.reason == "is_dir":
-        return DiscoveryError("out.is_dir", path=str(error.path))
-    if error.reason == "not_dir":
-        return DiscoveryError("out.not_dir", path=str(error.path), blocker=str(error.blocker))
     return DiscoveryError("out.unwritable", path=str(error.path), zh=error.zh, en=error.en)
 
 

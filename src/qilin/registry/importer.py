@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from qilin.audit.service import Actor
 from qilin.audit.service import record as audit_record
 from qilin.common.dates import today as today_
+from qilin.common.files import OutputError, write_atomically
 from qilin.db import utcnow
 from qilin.registry.issues import ImportIssue
 from qilin.registry.models import (
@@ -594,20 +595,29 @@ def _write_rejects(checked: list[_Checked]) -> dict[Path, int]:
         stem = table.path.with_suffix("").name + (f".{table.sheet}" if table.sheet else "")
         target = table.path.with_name(stem + REJECTS_SUFFIX)
         rows = dict(table.rows)
-        with target.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(["line", "column", "error_zh", "error_en", *table.columns])
-            for line in sorted(item.rejected):
-                issues = item.rejected[line]
-                writer.writerow(
-                    [
-                        line,
-                        ";".join(i.column or "" for i in issues),
-                        "；".join(i.reason("zh") for i in issues),
-                        "; ".join(i.reason("en") for i in issues),
-                        *(rows[line].get(c, "") for c in table.columns),
-                    ]
-                )
+
+        def write(path: Path, item: _Checked = item, rows: dict[int, dict[str, str]] = rows) -> None:
+            with path.open("w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh, lineterminator="\n")
+                writer.writerow(["line", "column", "error_zh", "error_en", *item.table.columns])
+                for line in sorted(item.rejected):
+                    issues = item.rejected[line]
+                    writer.writerow(
+                        [
+                            line,
+                            ";".join(i.column or "" for i in issues),
+                            "；".join(i.reason("zh") for i in issues),
+                            "; ".join(i.reason("en") for i in issues),
+                            *(rows[line].get(c, "") for c in item.table.columns),
+                        ]
+                    )
+
+        try:
+            write_atomically(target, write)
+        except OutputError:
+            for done in written:  # the import is refused: no rejects file may describe it
+                done.unlink(missing_ok=True)
+            raise
         written[target] = len(item.rejected)
     return written
 
@@ -678,5 +688,15 @@ def import_package(
     REGISTRY_WRITES[0] += 1
     report.written = not dry_run
     if skip_invalid and not dry_run:
-        report.rejects_files = _write_rejects(checked)
+        try:
+            report.rejects_files = _write_rejects(checked)
+        except OutputError as error:  # the rejected rows would be lost: refuse the import (rolled back)
+            report.issues.append(
+                ImportIssue(
+                    error.path.name, None, None, None, "import.rejects_unwritable",
+                    {"path": str(error.path), "zh": error.zh, "en": error.en},
+                )
+            )  # fmt: skip
+            report.written = False
+            report.import_run_id = None
     return report
