@@ -181,3 +181,32 @@ def test_a_column_named_twice_refuses_the_file(engine: Engine, tmp_path: Path) -
     assert result.exit_code != 0
     assert "data.xlsx[companies]：列名重复：founded_on" in result.output
     assert table_counts(engine)["enterprises"] == 0
+
+
+def test_control_characters_and_invisible_names_are_refused(engine: Engine, tmp_path: Path) -> None:
+    """A control character in a name broke every later Excel export (openpyxl refuses it) and PostgreSQL
+    refuses NUL; a name of zero-width spaces shows as blank. Line breaks stay allowed (two-line cells)."""
+    folder = tmp_path / "pkg"
+    folder.mkdir()
+    text = (
+        "id,name,founded_on\n"
+        "a,数梦\x01工场,2015-01-01\n"
+        "b,\u200b\u200b,2015-01-01\n"
+        'c,"两行\n名称",2015-01-01\n'
+    )
+    (folder / "companies.csv").write_text(text, encoding="utf-8")
+    result = qilin_import(folder)
+    assert result.exit_code != 0
+    assert "第 2 行 name 列" in result.output and "控制字符（U+0001）" in result.output
+    assert "invisible control character (U+0001)" in result.output
+    assert "第 3 行 name 列" in result.output and "必填项为空" in result.output
+    assert "第 4 行" not in result.output
+    assert table_counts(engine)["enterprises"] == 0
+
+
+def test_excel_cells_drop_what_a_workbook_cannot_hold() -> None:
+    from qilin.web.excel import cell
+
+    assert cell("数梦\x01工场\x00") == "数梦工场"
+    assert cell("=\x02HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert cell("两行\n名称") == "两行\n名称"

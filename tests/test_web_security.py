@@ -658,3 +658,36 @@ def test_qilin_serve_refuses_insecure_production_settings(
     secure = serve(QILIN_SECRET_KEY=SECRET_40, QILIN_COOKIE_SECURE="true")
     assert secure.exit_code == 0, secure.output
     assert served == [("127.0.0.1", 8000, 1)]
+
+
+def test_hostile_characters_and_out_of_range_values_get_a_clear_4xx(
+    client: TestClient, session: Session, dataset: Dataset, role_users: dict[Role, User]
+) -> None:
+    """Found by fuzzing: each of these once gave a 500 (on PostgreSQL, or on both databases), or stored a
+    name that broke every later Excel export."""
+    token = users_service.issue_token(role_users[Role.province_admin], settings=qilin_config.get_settings())
+    auth = bearer(token)
+    # A NUL anywhere in the URL is refused in one place, before any query (PostgreSQL cannot hold one).
+    for path in (f"{API}/enterprises?q=%00", f"{API}/enterprises?track=a%00b", f"{API}/enterprises/{WEST}%00",
+                 f"{API}/audit?actor=%00", "/enterprises?q=x%00"):  # fmt: skip
+        response = client.get(path, headers=auth)
+        assert response.status_code == 400, path
+        assert "空字符" in response.json()["detail"] and "NUL" in response.json()["detail"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+    # Control characters and names that show nothing are refused; an empty category clears it.
+    for body in ({"name": "数梦\u0001工场"}, {"name": "a\u0000b"}, {"category": "\u0000"}):
+        response = client.patch(f"{API}/enterprises/{WEST}", headers=auth, json=body)
+        assert response.status_code == 422, body
+        assert "控制字符" in response.text and "control character" in response.text
+    for body in ({"name": "\u200b"}, {"name": "\u3000 "}):
+        assert client.patch(f"{API}/enterprises/{WEST}", headers=auth, json=body).status_code == 422, body
+    cleared = client.patch(f"{API}/enterprises/{WEST}", headers=auth, json={"category": ""})
+    assert cleared.status_code == 200 and cleared.json()["category"] is None
+    # A region outside any prefecture city leaves no stale city behind.
+    moved = client.patch(f"{API}/enterprises/{WEST}", headers=auth, json={"region_code": "330000"})
+    assert moved.status_code == 200 and moved.json()["city"] is None
+    # The last representable day and ids beyond the database's integers.
+    assert client.get(f"{API}/audit", headers=auth, params={"until": "9999-12-31"}).status_code == 200
+    for lead_id in ("99999999999999999999", "2147483648", "0"):
+        assert client.get(f"{API}/leads/{lead_id}", headers=auth).status_code == 422, lead_id
+    assert client.get(f"{API}/leads/{dataset.own_lead}", headers=auth).status_code == 200

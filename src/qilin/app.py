@@ -63,6 +63,34 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class RefuseNul:
+    """Pure ASGI middleware refusing a request whose path or query holds a NUL character (``%00``):
+    PostgreSQL cannot store or compare text with one, so it would fail deep in a query; SQLite would not.
+    One place for every route, with a bilingual 400."""
+
+    BODY = (
+        '{"detail":"请求中含有空字符（%00），已拒绝 / the request contains a NUL character (%00)"}'.encode()
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = bytes(scope.get("query_string", b"")).lower()
+            if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 400,
+                        "headers": [(b"content-type", b"application/json; charset=utf-8")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": self.BODY})
+                return
+        await self.app(scope, receive, send)
+
+
 def _error_page(request: Request, status: int, message: str) -> Response:
     from qilin.web.pages import render_error
 
@@ -117,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(RefuseNul)  # inside SecurityHeaders, so its answer carries the headers too
     app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
 
     for router in (auth_api, registry_api, tiers_api, discovery_api, audit_api):

@@ -136,6 +136,11 @@ class Amount(TypeDecorator[Decimal]):
         return Decimal(value) / 100
 
 
+MAX_ID = 2**31 - 1
+"""The largest integer id an INTEGER column holds (PostgreSQL's int4): a larger id in a URL or a command is
+refused before the query, which would otherwise fail with an overflow."""
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

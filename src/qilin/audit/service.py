@@ -93,7 +93,7 @@ def list_(
         conditions.append(AuditEntry.subject_id == subject_id)
     if since:
         conditions.append(AuditEntry.at >= dt.datetime.combine(since, dt.time(), dt.UTC))
-    if until:
+    if until and until < dt.date.max:  # the last representable day has no "day after": no upper bound
         conditions.append(
             AuditEntry.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC)
         )

@@ -41,6 +41,10 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     # generic field validation
     "field.required": {"zh": "必填项为空", "en": "required value is empty"},
+    "field.control_char": {
+        "zh": "含不可见的控制字符（{char}），请删除后重试",
+        "en": "contains an invisible control character ({char}); remove it and try again",
+    },
     "field.too_long": {
         "zh": "内容过长（最多 {max} 个字符）",
         "en": "value too long (at most {max} characters)",

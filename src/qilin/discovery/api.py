@@ -7,13 +7,14 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import Path as PathParam
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qilin.auth.roles import Permission
 from qilin.auth.scope import Principal, enterprise_filter, lead_filter
 from qilin.common.dates import today
-from qilin.db import code_prefix
+from qilin.db import MAX_ID, code_prefix
 from qilin.discovery import leads as leads_service
 from qilin.discovery.leads_models import Lead, Recommender
 from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
@@ -261,7 +262,9 @@ def leads(
 
 
 @router.get("/leads/{lead_id}", summary="一条线索 / one lead")
-def lead(lead_id: int, principal: LeadReader, session: DB) -> dict[str, Any]:
+def lead(
+    lead_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], principal: LeadReader, session: DB
+) -> dict[str, Any]:
     row = session.execute(
         select(Lead, Recommender.name)
         .join(Recommender, Recommender.id == Lead.recommender_id)

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from qilin.common.messages import both, t
-from qilin.db import session_scope
+from qilin.db import MAX_ID, session_scope
 from qilin.discovery import leads as service
 from qilin.discovery.leads import LeadError, LeadImportReport, LeadView, channel_label, state_label
 from qilin.discovery.leads_models import CHANNELS, RECOMMENDER_KINDS, STATES
@@ -175,7 +175,7 @@ def list_command(
 
 
 @app.command("show")
-def show_command(lead_id: int = typer.Argument(..., help="线索编号 / lead id")) -> None:
+def show_command(lead_id: int = typer.Argument(..., min=1, max=MAX_ID, help="线索编号 / lead id")) -> None:
     """线索详情：提交内容、相似名称建议、流转记录 / A lead: submitted facts, suggestions, transitions."""
     _require_db()
     try:
@@ -241,7 +241,7 @@ def _render_view(v: LeadView) -> None:
 
 @app.command("advance")
 def advance_command(
-    lead_id: int = typer.Argument(..., help="线索编号 / lead id"),
+    lead_id: int = typer.Argument(..., min=1, max=MAX_ID, help="线索编号 / lead id"),
     to: str = typer.Option(..., "--to", help=f"目标状态 / target state: {', '.join(STATES)}"),
     actor: str = typer.Option(..., "--actor", help="操作人 / who does it"),
     comment: str | None = typer.Option(

@@ -7,6 +7,9 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from qilin.common.messages import t
+from qilin.common.text import control_character, is_blank
+
 
 class EnterpriseItem(BaseModel):
     id: str
@@ -62,10 +65,24 @@ class EnterprisePatch(BaseModel):
     industry_code: str | None = Field(default=None, max_length=8)
     category: str | None = Field(default=None, max_length=64)
 
-    @field_validator("name", "name_en", "category")
+    @field_validator("name", "name_en", "category", "industry_code")
     @classmethod
-    def _strip(cls, value: str | None) -> str | None:
-        return value.strip() if isinstance(value, str) else value
+    def _clean(cls, value: str | None) -> str | None:
+        """Trimmed; a control character refused (it breaks exports and PostgreSQL refuses NUL); a value
+        that shows nothing (zero-width characters only) counts as empty."""
+        if not isinstance(value, str):
+            return value
+        char = control_character(value)
+        if char is not None:
+            zh, en = (t("field.control_char", lang=lang, char=char) for lang in ("zh", "en"))
+            raise ValueError(f"{zh} / {en}")
+        return "" if is_blank(value) else value.strip()
+
+    @field_validator("name_en", "category", "industry_code")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        """An empty optional value clears the field (stored as null, as the edit form does)."""
+        return value or None
 
 
 class RoundOut(BaseModel):

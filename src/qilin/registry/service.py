@@ -147,7 +147,7 @@ def update(
             setattr(enterprise, key, value)
     if "region_code" in changed:
         city = regions.city_of(str(changes["region_code"]))
-        enterprise.city = city.name if city else enterprise.city
+        enterprise.city = city.name if city else None  # unknown, never the old region's city
     if changed:
         REGISTRY_WRITES[0] += 1
         enterprise.updated_at = utcnow()

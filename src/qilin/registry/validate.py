@@ -11,6 +11,7 @@ from typing import Any
 
 from qilin.common.currency import normalize_currency
 from qilin.common.dates import parse_iso_date
+from qilin.common.text import control_character, is_blank
 from qilin.reference import industries, regions, tracks, uscc
 from qilin.registry.issues import ImportIssue
 from qilin.registry.package import EVENT_KINDS, EVIDENCE_GRADES, FILES, STATUSES
@@ -71,9 +72,13 @@ class RowChecker:
 
     def text(self, row: dict[str, str], column: str, *, required: bool = False) -> str | None:
         value = row.get(column, "").strip()
-        if not value:
+        if not value or is_blank(value):
             if required:
-                self.fail(column, "", "field.required")
+                self.fail(column, value, "field.required")
+            return None
+        char = control_character(value)
+        if char is not None:
+            self.fail(column, value, "field.control_char", char=char)
             return None
         limit = MAX_TEXT.get(column, 500)
         if len(value) > limit:

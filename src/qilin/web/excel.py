@@ -15,6 +15,7 @@ import io
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.orm import Session
 
 from qilin.auth.roles import Permission
@@ -44,7 +45,9 @@ MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def cell(value: Any) -> Any:
-    """A value as written to a cell: text neutralised by :func:`safe_cell`; numbers as they are."""
+    """A value as written to a cell: text neutralised by :func:`safe_cell` and without the control
+    characters a workbook cannot hold (a name stored before they were refused, a search typed with one);
+    numbers as they are."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -53,7 +56,7 @@ def cell(value: Any) -> Any:
         return value
     if isinstance(value, dt.date):
         return value.isoformat()
-    return safe_cell(str(value))
+    return safe_cell(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
 
 
 def workbook(session: Session, principal: Principal, query: ListQuery) -> tuple[bytes, int, int]:
