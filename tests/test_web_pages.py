@@ -484,3 +484,26 @@ def test_department_sees_no_amounts(app: Any) -> None:
     assert "本平台模型" in _rows(discovery, "backtest")[0]  # the model's evidence is no enterprise's figure
     yuhang = client.get(f"/enterprises/{YUHANG}").text
     assert REASON not in yuhang and "2亿美元" not in yuhang
+
+
+def test_a_filter_that_is_not_used_says_so(app: Any) -> None:
+    """Found by fuzzing: unknown filter values were dropped in silence, so the whole list looked filtered."""
+    admin = login(app, "admin")
+    whole = _total(admin.get("/enterprises").text)
+    page = admin.get("/enterprises", params={"tier": "bogus", "sort": "x"}).text
+    assert "已忽略无法识别的筛选条件 tier=bogus" in page and "sort=x" in page and _total(page) == whole
+    assert "已忽略无法识别的筛选条件 status=bogus" in admin.get("/leads?status=bogus").text
+    assert "日期无效（YYYY-MM-DD）：2024-01-01xyz" in admin.get("/audit?since=2024-01-01xyz").text
+    reversed_dates = admin.get("/audit", params={"since": "2026-01-01", "until": "2025-01-01"}).text
+    assert "起始日期 2026-01-01 晚于截止日期 2025-01-01" in reversed_dates
+    assert "驾驶舱 · 宁波市" in admin.get("/?city=330200").text
+    # a county officer is offered its own city only, and another city is not shown as if it were empty
+    xihu = login(app, "xihu")
+    discovery = xihu.get("/discovery", params={"city": "330200"}).text
+    assert "已忽略无法识别的筛选条件 city=330200" in discovery
+    assert 'value="330100"' in discovery and 'value="330200"' not in discovery
+    assert "驾驶舱 · 宁波市" not in xihu.get("/?city=330200").text
+    # the framework's English-only answers, in both languages
+    wrong_method = admin.post("/enterprises")
+    assert wrong_method.status_code == 405 and "不支持该请求方法 / method not allowed" in wrong_method.text
+    assert admin.get("/api/v1/no-such-route").json() == {"detail": "未找到 / not found"}

@@ -691,3 +691,6 @@ def test_hostile_characters_and_out_of_range_values_get_a_clear_4xx(
     for lead_id in ("99999999999999999999", "2147483648", "0"):
         assert client.get(f"{API}/leads/{lead_id}", headers=auth).status_code == 422, lead_id
     assert client.get(f"{API}/leads/{dataset.own_lead}", headers=auth).status_code == 200
+    # an unknown standard is named as such, not as "no snapshot yet"
+    unknown = client.get(f"{API}/tiers/summary", headers=auth, params={"standard": "bogus"})
+    assert unknown.status_code == 422 and "未知的标准" in unknown.json()["detail"]

@@ -6,6 +6,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qilin.audit import hooks as _audit_hooks  # noqa: F401  (workflow records into the audit log)
+from qilin.common.messages import both
 from qilin.config import Settings, get_settings
 from qilin.web.security import LoginRequired, authenticate, forget_principals, is_api
 
@@ -89,6 +91,21 @@ class RefuseNul:
                 await send({"type": "http.response.body", "body": self.BODY})
                 return
         await self.app(scope, receive, send)
+
+
+def _bilingual_detail(status: int, detail: Any) -> Any:
+    """A framework's bare English detail ("Not Found", "Method Not Allowed") in both languages; a detail
+    the application wrote itself is kept as it is."""
+    if not isinstance(detail, str):
+        return detail
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return detail
+    if detail.strip().lower() not in (phrase.lower(), "not found"):
+        return detail
+    key = f"http.{status}" if status in (404, 405) else "http.other"
+    return both(key, status=status, phrase=phrase)
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
@@ -160,9 +177,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Starlette's HTTPException too: unmatched paths (404) and wrong methods (405) raise that one.
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = _bilingual_detail(exc.status_code, exc.detail)
         if is_api(request) or request.url.path.startswith("/static/"):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        return _error_page(request, exc.status_code, str(exc.detail))
+            return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+        return _error_page(request, exc.status_code, str(detail))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

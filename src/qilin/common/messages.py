@@ -101,6 +101,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "无法写入拒绝行文件 {path}：{zh}；未写入任何数据",
         "en": "cannot write the rejects file {path}: {en}; nothing was written",
     },
+    # HTTP answers whose detail the framework wrote
+    "http.404": {"zh": "未找到", "en": "not found"},
+    "http.405": {"zh": "不支持该请求方法", "en": "method not allowed"},
+    "http.other": {"zh": "请求未能完成（{status}）", "en": "{phrase} ({status})"},
     # output files (qilin.common.files)
     "output.is_dir": {"zh": "这是一个文件夹", "en": "it is a folder"},
     "output.not_dir": {"zh": "{blocker} 是文件而不是文件夹", "en": "{blocker} is a file, not a folder"},

@@ -110,9 +110,13 @@ def summary(
     standard: Annotated[str | None, Query(max_length=60)] = None,
     as_of: Annotated[dt.date | None, Query()] = None,
 ) -> dict[str, Any]:
-    snapshot = service.latest_snapshot(
-        session, standard_id=standard or get_settings().default_standard, on_or_before=as_of
-    )
+    standard_id = standard or get_settings().default_standard
+    known = {s.id for s in all_standards()}
+    if standard_id not in known:
+        raise HTTPException(
+            422, f"未知的标准 / unknown standard {standard_id!r} (known: {', '.join(sorted(known))})"
+        )
+    snapshot = service.latest_snapshot(session, standard_id=standard_id, on_or_before=as_of)
     if snapshot is None:
         raise HTTPException(404, "尚无梯队快照 / no tier snapshot yet (qilin tiers snapshot)")
     return {

@@ -22,6 +22,7 @@ from qilin.registry.search import region_condition
 from qilin.tiers.explain import tier_name
 from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
 from qilin.tiers.standards import TIER_CODES
+from qilin.web.enterprises import allowed_cities
 
 PLAN_TARGET = 80
 PLAN_TARGET_YEAR = 2027
@@ -33,11 +34,8 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
     standard = get_settings().default_standard
     scope = [enterprise_filter(principal)]
     city_region = regions.get(city) if city else None
-    if (
-        city_region is not None
-        and city_region.level == "prefecture"
-        and regions.is_zhejiang(city_region.code)
-    ):
+    if city_region is not None and city_region.code in {c.code for c in allowed_cities(principal)}:
+        # a Zhejiang city, and one the viewer may look at (another city would only show zeros)
         scope.append(region_condition(city_region.code))
     else:
         city_region = None

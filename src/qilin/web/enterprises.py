@@ -281,30 +281,36 @@ def allowed_counties(principal: Principal) -> list[regions.Region]:
 
 
 def parse_list_query(raw: Mapping[str, str | None], principal: Principal, page: int = 1) -> ListQuery:
+    """The list's filters from the query string: unknown values dropped, each with a note in ``errors`` (a
+    filter silently ignored would show the whole list as if it were the filtered one)."""
     errors: list[str] = []
+
+    def known(name: str, value: str | None, ok: bool) -> str | None:
+        if value is not None and not ok:
+            errors.append(t("list.ignored", name=name, value=value))
+            return None
+        return value
+
     city = _clean(raw.get("city"), 6)
-    if city is not None and city not in {c.code for c in regions.zhejiang_cities()}:
-        city = None
+    city = known("city", city, city in {c.code for c in regions.zhejiang_cities()})
     county = _clean(raw.get("county"), 6)
     county_region = regions.get(county) if county else None
-    if county_region is None or county_region.level != "county" or not county_region.in_zhejiang:
-        county = None
-    elif city is not None and county_region.parent_code != city:
+    county = known(
+        "county",
+        county,
+        county_region is not None and county_region.level == "county" and county_region.in_zhejiang,
+    )
+    if county is not None and city is not None and county_region and county_region.parent_code != city:
         errors.append(t("list.bad_county"))
         county = None
     track = _clean(raw.get("track"))
-    if track is not None and track not in tracks.all_tracks():
-        track = None
+    track = known("track", track, track in tracks.all_tracks())
     tier = _clean(raw.get("tier"))
-    if tier is not None and tier not in TIER_CODES:
-        tier = None
+    tier = known("tier", tier, tier in TIER_CODES)
     stage = _clean(raw.get("stage"))
-    if stage is not None and stage not in ROUND_TYPES:
-        stage = None
+    stage = known("stage", stage, stage in ROUND_TYPES)
     q = _clean(raw.get("q"), Q_MAX)
-    sort = _clean(raw.get("sort")) or "tier"
-    if sort not in search.SORTS:
-        sort = "tier"
+    sort = known("sort", _clean(raw.get("sort")), _clean(raw.get("sort")) in search.SORTS) or "tier"
     low = _amount(raw.get("min_valuation"), errors)
     high = _amount(raw.get("max_valuation"), errors)
     if (low is not None or high is not None) and not principal.can(Permission.financial):

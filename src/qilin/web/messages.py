@@ -92,6 +92,10 @@ WEB = Catalog(
             "zh": "估值下限大于上限，已忽略估值条件",
             "en": "the minimum exceeds the maximum; the range was ignored",
         },
+        "list.ignored": {
+            "zh": "已忽略无法识别的筛选条件 {name}={value}",
+            "en": "ignored an unknown filter value {name}={value}",
+        },
         "list.bad_county": {
             "zh": "区县不属于所选城市，已按城市筛选",
             "en": "the county is not in the chosen city; filtered by the city",
@@ -356,6 +360,10 @@ WEB = Catalog(
         "audit.since": {"zh": "起始日期", "en": "From"},
         "audit.until": {"zh": "截止日期", "en": "Until"},
         "audit.bad_date": {"zh": "日期无效（YYYY-MM-DD）：{value}", "en": "not a date (YYYY-MM-DD): {value}"},
+        "audit.reversed": {
+            "zh": "起始日期 {since} 晚于截止日期 {until}，没有记录落在其间",
+            "en": "the start {since} is after the end {until}: no record can fall between them",
+        },
     }
 )
 t = WEB.t

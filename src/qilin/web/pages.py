@@ -325,7 +325,7 @@ def discovery_export(
     run = latest_run(session)
     if run is None:
         raise HTTPException(404, "not found")
-    cities = dict((c.code, c.name) for c in regions.zhejiang_cities())
+    cities = {c.code: c.name for c in enterprises.allowed_cities(principal)}
     city = city if city in cities else None
     content, written, total = excel.watch_list_workbook(
         session, principal, run, city=city, city_name=cities.get(city) if city else None

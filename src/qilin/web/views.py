@@ -16,7 +16,7 @@ from qilin.audit import service as audit_service
 from qilin.audit.models import AuditEntry
 from qilin.auth.roles import Permission
 from qilin.auth.scope import Principal, enterprise_filter
-from qilin.common.dates import today
+from qilin.common.dates import parse_iso_date, today
 from qilin.common.messages import t as shared_t
 from qilin.config import get_settings
 from qilin.discovery import leads as leads_service
@@ -32,7 +32,7 @@ from qilin.tiers import service as tiers_service
 from qilin.tiers.api import tier_counts
 from qilin.tiers.models import TierSnapshot
 from qilin.tiers.standards import TIER_CODES, all_standards, resolve
-from qilin.web.enterprises import region_name, standard_name, track_name
+from qilin.web.enterprises import allowed_cities, region_name, standard_name, track_name
 from qilin.web.messages import t
 
 DIFF_PAGE_SIZE = 50
@@ -56,7 +56,7 @@ def parse_date(value: str | None, errors: list[str]) -> dt.date | None:
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text[:10])
+        return parse_iso_date(text)  # strict: "2024-01-01xyz" is not read as 2024-01-01
     except ValueError:
         errors.append(t("audit.bad_date", value=text[:20]))
         return None
@@ -121,6 +121,8 @@ def tiers_context(
         )
         entries = [e for e in entries if e.enterprise_id in visible]
         by_change = Counter(e.change for e in entries)
+        if change and change not in CHANGES:
+            errors.append(t("list.ignored", name="change", value=change[:40]))
         change = change if change in CHANGES else None
         shown = [e for e in entries if change is None or e.change == change]
         total = len(shown)
@@ -221,9 +223,16 @@ def discovery_context(
 ) -> dict[str, Any]:
     financial = principal.can(Permission.financial)
     run = latest_run(session)
-    cities = [(c.code, c.name) for c in regions.zhejiang_cities()]
-    city = city if city in {code for code, _ in cities} else None
-    context: dict[str, Any] = {"run": run, "financial": financial, "cities": cities, "city": city}
+    cities = [(c.code, c.name) for c in allowed_cities(principal)]  # an officer's own city only
+    errors = [t("list.ignored", name="city", value=city[:40])] if city and city not in dict(cities) else []
+    city = city if city in dict(cities) else None
+    context: dict[str, Any] = {
+        "run": run,
+        "financial": financial,
+        "cities": cities,
+        "city": city,
+        "errors": errors,
+    }
     context["backtest"] = backtest_table(run.backtest) if run is not None else None
     if run is not None:
         total_probe = watch_list(
@@ -306,6 +315,7 @@ def standards_context() -> dict[str, Any]:
 
 
 def leads_context(session: Session, principal: Principal, *, status: str | None, page: int) -> dict[str, Any]:
+    errors = [t("list.ignored", name="status", value=status[:40])] if status and status not in STATES else []
     status = status if status in STATES else None
     total = list_leads(session, principal=principal, status=status, offset=0, limit=0)[1]
     pages = pages_of(total, LEADS_PAGE_SIZE)
@@ -344,6 +354,7 @@ def leads_context(session: Session, principal: Principal, *, status: str | None,
         "pages": pages,
         "status": status,
         "states": [(s, shared_t(f"leads.state.{s}")) for s in STATES],
+        "errors": errors,
         "report": report,
         "can_open": principal.can(Permission.read_registry),
     }
@@ -376,6 +387,8 @@ def audit_context(
     action = (action or "").strip()[:60] or None
     since_date = parse_date(since, errors)
     until_date = parse_date(until, errors)
+    if since_date is not None and until_date is not None and since_date > until_date:
+        errors.append(t("audit.reversed", since=since_date.isoformat(), until=until_date.isoformat()))
     filters: dict[str, Any] = {"actor": actor, "action": action, "since": since_date, "until": until_date}
     total = audit_service.list_(session, **filters, offset=0, limit=0)[1]
     pages = pages_of(total, AUDIT_PAGE_SIZE)
