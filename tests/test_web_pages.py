@@ -437,6 +437,17 @@ def test_edit_form_needs_csrf_and_is_audited(app: Any) -> None:
         follow_redirects=False,
     )
     assert bad.status_code == 422 and "未知的行业代码" in bad.text
+    # the form's own checks answer in Chinese and name the field (pydantic's text is English)
+    for changed, needle in (
+        ({"name": "x" * 201}, "企业名称：内容过长（最多 200 个字符）"),
+        ({"name": "数梦\x01工场"}, "企业名称：含不可见的控制字符（U+0001）"),
+        ({"category": "y" * 65}, "：内容过长（最多 64 个字符）"),
+    ):
+        refused_value = client.post(
+            f"/enterprises/{WESTLAKE}/edit", data={**form, **changed, "csrf_token": _csrf(page)}
+        )
+        assert refused_value.status_code == 422 and needle in refused_value.text, changed
+        assert "String should" not in refused_value.text and "Value error" not in refused_value.text
     # Another county's enterprise cannot be edited (the same answer as a missing one).
     other = client.post(
         f"/enterprises/{BINJIANG}/edit", data={**form, "csrf_token": _csrf(page)}, follow_redirects=False

@@ -62,6 +62,32 @@ def render_error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
+_EDIT_LABELS = {
+    "name": "list.name",
+    "name_en": "profile.name_en",
+    "industry_code": "profile.industry",
+    "category": "profile.category",
+}
+
+
+def _field_error(error: Any) -> str:
+    """One of the edit form's validation errors in Chinese, naming the field (pydantic's own text is
+    English); a message the schema wrote itself ("中文 / English") keeps its Chinese half."""
+    loc = error.get("loc") or ("",)
+    field = str(loc[-1])
+    label = t(_EDIT_LABELS[field]) if field in _EDIT_LABELS else field
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "string_too_long":
+        text = shared_t("field.too_long", max=ctx.get("max_length", "?"))
+    elif kind == "string_too_short":
+        text = shared_t("field.required")
+    elif kind == "value_error":
+        text = str(ctx.get("error", error.get("msg", ""))).split(" / ")[0]
+    else:
+        text = str(error.get("msg", ""))
+    return f"{label}：{text}"
+
+
 def _safe_next(value: str | None) -> str:
     """Only a path on this site (no scheme, no host, no ``//``): never an open redirect."""
     if not value:
@@ -265,7 +291,7 @@ def enterprise_edit(
             allowed_region=principal.covers_region,
         )
     except ValidationError as exc:
-        error = t("profile.edit_invalid", error="；".join(str(e["msg"]) for e in exc.errors()))
+        error = t("profile.edit_invalid", error="；".join(_field_error(e) for e in exc.errors()))
     except registry_service.UpdateRefused as exc:
         error = str(exc)
     if error is not None:
