@@ -30,6 +30,8 @@ def get(session: Session, *, user_id: int) -> User | None:
 
 
 def get_by_username(session: Session, *, username: str) -> User | None:
+    if "\x00" in username:  # no user has one, and PostgreSQL refuses to compare text holding it
+        return None
     return session.scalar(select(User).where(User.username == username))
 
 
