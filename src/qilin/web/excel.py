@@ -133,34 +133,54 @@ def workbook(session: Session, principal: Principal, query: ListQuery) -> tuple[
             break
         page += 1
 
+    tier_line = (
+        t(
+            "list.snapshot",
+            standard=standard_name(snapshot.standard_id, snapshot.standard_version),
+            as_of=snapshot.as_of.isoformat(),
+        )
+        if snapshot
+        else t("list.no_snapshot")
+    )
+    content = _finish(
+        book,
+        principal,
+        [(t("export.filters"), query.describe()), (t("list.tier"), tier_line)],
+        total=total,
+        written=written,
+        remarks=[t("financial.hidden_note") if not financial else t("fx.note")],
+    )
+    return content, written, total
+
+
+def _finish(
+    book: Any,
+    principal: Principal,
+    lines: list[tuple[str, Any]],
+    *,
+    total: int,
+    written: int,
+    remarks: list[str],
+) -> bytes:
+    """Add the notes sheet (when and by whom, ``lines``, the totals, a truncation warning, ``remarks`` and
+    the cell note) and return the workbook's bytes."""
     notes = book.create_sheet(t("export.notes"))
-    lines: list[tuple[str, Any]] = [
+    rows: list[tuple[str, Any]] = [
         (t("export.generated"), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")),
         (t("export.by"), principal.username),
-        (t("export.filters"), query.describe()),
-        (
-            t("list.tier"),
-            t(
-                "list.snapshot",
-                standard=standard_name(snapshot.standard_id, snapshot.standard_version),
-                as_of=snapshot.as_of.isoformat(),
-            )
-            if snapshot
-            else t("list.no_snapshot"),
-        ),
+        *lines,
         (t("export.total"), total),
         (t("export.rows"), written),
     ]
     if total > written:
-        lines.append(("!", t("export.truncated", max=MAX_ROWS, total=total)))
-    lines.append(("", t("financial.hidden_note") if not financial else t("fx.note")))
-    lines.append(("", t("export.cell_note")))
-    for key, value in lines:
+        rows.append(("!", t("export.truncated", max=MAX_ROWS, total=total)))
+    rows += [("", remark) for remark in remarks]
+    rows.append(("", t("export.cell_note")))
+    for key, value in rows:
         notes.append([cell(key), cell(value)])
-
     out = io.BytesIO()
     book.save(out)
-    return out.getvalue(), written, total
+    return out.getvalue()
 
 
 _PLACES = ("total_raised", "raised_2y", "latest_round")
@@ -214,27 +234,17 @@ def watch_list_workbook(
         if not items or written >= total:
             break
 
-    notes = book.create_sheet(t("export.notes"))
-    lines: list[tuple[str, Any]] = [
-        (t("export.generated"), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")),
-        (t("export.by"), principal.username),
-        (
-            t("discovery.title"),
-            t("discovery.run", as_of=run.as_of.isoformat(), model=run.model_version, count=run.enterprises),
-        ),
-        (t("export.filters"), f"{t('list.city')}：{city_name or t('common.all')}"),
-        (t("export.total"), total),
-        (t("export.rows"), written),
-    ]
-    if total > written:
-        lines.append(("!", t("export.truncated", max=MAX_ROWS, total=total)))
-    lines.append(("", t("discovery.export_caveat")))
-    if not financial:
-        lines.append(("", t("profile.reasons_hidden")))
-    lines.append(("", t("export.cell_note")))
-    for key, value in lines:
-        notes.append([cell(key), cell(value)])
-
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue(), written, total
+    run_line = t("discovery.run", as_of=run.as_of.isoformat(), model=run.model_version, count=run.enterprises)
+    remarks = [t("discovery.export_caveat")] + ([] if financial else [t("profile.reasons_hidden")])
+    content = _finish(
+        book,
+        principal,
+        [
+            (t("discovery.title"), run_line),
+            (t("export.filters"), f"{t('list.city')}：{city_name or t('common.all')}"),
+        ],
+        total=total,
+        written=written,
+        remarks=remarks,
+    )
+    return content, written, total
