@@ -167,6 +167,16 @@ def test_bad_list_parameters_are_refused_with_a_message_never_a_server_error(
         body = response.json()
         assert body["detail"] == "请求参数无效 / invalid request parameters", params
         assert body["errors"] and body["errors"][0]["loc"][0] == "query", params
+        assert all(" / " in e["msg"] for e in body["errors"]), body  # each reason in both languages
+    reasons = {
+        "101": "不能大于 100 / Input should be less than or equal to 100",
+        "0": "不能小于 1 / Input should be greater than or equal to 1",
+        "ten": "应为整数 / Input should be a valid integer",
+    }
+    for value, reason in reasons.items():
+        response = client.get(f"{API}/enterprises", headers=bearer(admin), params={"page_size": value})
+        [error] = response.json()["errors"]
+        assert error["msg"].startswith(reason), value
     tolerated = [
         {"tier": "bogus"},
         {"track": "'; DROP TABLE enterprises; --"},

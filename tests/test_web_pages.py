@@ -276,6 +276,13 @@ def test_every_page_renders_for_a_province_admin(app: Any) -> None:
     assert len(_rows(audit, "audit-log")) == 3
 
 
+def test_a_bad_query_parameter_is_named_in_chinese(app: Any) -> None:
+    admin = login(app, "admin")
+    page = admin.get("/enterprises?page=abc")
+    assert page.status_code == 422
+    assert "<p>请求参数无效：page：应为整数</p>" in page.text
+
+
 def test_list_filters_search_and_pages(app: Any) -> None:
     client = login(app, "admin")
     ningbo = client.get("/enterprises", params={"city": "330200"}).text

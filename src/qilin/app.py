@@ -22,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qilin.audit import hooks as _audit_hooks  # noqa: F401  (workflow records into the audit log)
-from qilin.common.messages import both
+from qilin.common.messages import both, t
 from qilin.config import Settings, get_settings
 from qilin.web.security import LoginRequired, authenticate, forget_principals, is_api
 
@@ -184,14 +184,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        message = "请求参数无效 / invalid request parameters"
+        from qilin.web import validation
+
+        errors = list(exc.errors())
         if not is_api(request):
+            summary = validation.page_summary(errors)
+            message = f"{t('http.422')}：{summary}" if summary else t("http.422")
             return _error_page(request, 422, message)
-        errors: list[dict[str, Any]] = [
-            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-            for e in exc.errors()
-        ]
-        return JSONResponse(jsonable_encoder({"detail": message, "errors": errors}), status_code=422)
+        body = {"detail": both("http.422"), "errors": validation.api_errors(errors)}
+        return JSONResponse(jsonable_encoder(body), status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

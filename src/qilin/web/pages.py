@@ -25,7 +25,7 @@ from qilin.reference import regions
 from qilin.registry import schemas
 from qilin.registry import service as registry_service
 from qilin.tiers.explain import tier_name
-from qilin.web import cockpit, enterprises, excel, views
+from qilin.web import cockpit, enterprises, excel, validation, views
 from qilin.web.messages import t
 from qilin.web.render import TEMPLATES, render
 from qilin.web.security import (
@@ -72,20 +72,10 @@ _EDIT_LABELS = {
 
 def _field_error(error: Any) -> str:
     """One of the edit form's validation errors in Chinese, naming the field (pydantic's own text is
-    English); a message the schema wrote itself ("中文 / English") keeps its Chinese half."""
-    loc = error.get("loc") or ("",)
-    field = str(loc[-1])
+    English)."""
+    field = validation.field_name(error)
     label = t(_EDIT_LABELS[field]) if field in _EDIT_LABELS else field
-    kind, ctx = error.get("type", ""), error.get("ctx") or {}
-    if kind == "string_too_long":
-        text = shared_t("field.too_long", max=ctx.get("max_length", "?"))
-    elif kind == "string_too_short":
-        text = shared_t("field.required")
-    elif kind == "value_error":
-        text = str(ctx.get("error", error.get("msg", ""))).split(" / ")[0]
-    else:
-        text = str(error.get("msg", ""))
-    return f"{label}：{text}"
+    return f"{label}：{validation.explain(error)[0]}"
 
 
 def _safe_next(value: str | None) -> str:
