@@ -147,3 +147,8 @@ def test_output_paths(tmp_path: Path, subset: Path) -> None:
     assert code == 0, err
     assert ranking.read_text(encoding="utf-8").startswith("company_id,score,rank,reasons\n")
     assert [p.name for p in ranking.parent.iterdir()] == ["r.csv"]
+    # a name that reads like a Rich style tag is printed as it is, not parsed
+    tagged = tmp_path / "x[/bold].csv"
+    code, out, err = invoke("rank", *options, "--out", str(tagged))
+    assert code == 0, err
+    assert "x[/bold].csv" in out.replace("\n", "") and tagged.is_file()

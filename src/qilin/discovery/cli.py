@@ -47,8 +47,10 @@ app = typer.Typer(
     help="AI 发现潜在独角兽：训练、排序、回测 / discover future unicorns: train, rank, back-test",
     no_args_is_help=True,
 )
-console = Console(width=160) if not sys.stdout.isatty() else Console()
-errors = Console(stderr=True, soft_wrap=True)
+# No markup: what these print holds paths, names and model versions from files (a path "x[/b].csv" is not
+# a style tag).
+console = Console(width=160, markup=False) if not sys.stdout.isatty() else Console(markup=False)
+errors = Console(stderr=True, soft_wrap=True, markup=False)
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
