@@ -197,7 +197,9 @@ def test_disallowed_transitions_are_refused_naming_the_allowed_states(
         assert selection.get(session, year=YEAR).state == state
         assert len(selection.transitions(session, year=YEAR)) == logged  # nothing logged when refused
         if i + 1 < len(path):
-            dates = {"notice_start": D("2026-06-01"), "notice_end": D("2026-06-10")}
+            dates = {"notice_start": D("2026-06-30"), "notice_end": D("2026-07-06")}
+            if path[i + 1] == "published":
+                set_today(monkeypatch, "2026-07-07")  # the objection period is over
             selection.advance(
                 session, year=YEAR, to_state=path[i + 1], actor="省经信厅",
                 **(dates if path[i + 1] == "public_notice" else {}),
@@ -329,10 +331,12 @@ def test_objections_only_during_public_notice(
     assert exc.value.key == "selection.objection_not_in_notice"
     assert "provincial_review" in str(exc.value)
 
+    set_today(monkeypatch, "2026-06-25")
     selection.advance(
         session, year=YEAR, to_state="public_notice", actor="省经信厅",
         notice_start=D("2026-06-25"), notice_end=D("2026-06-29"),
     )  # fmt: skip
+    set_today(monkeypatch, "2026-06-30")
     with pytest.raises(SelectionError) as exc:
         object_()  # received today, after the period
     assert exc.value.key == "selection.received_outside_notice"
@@ -394,10 +398,12 @@ def test_list_changes_only_in_draft_and_city_review_then_only_false_data_removal
         selection.exclude_entry(session, year=YEAR, enterprise_id=second, actor="省经信厅", reason="x")
     assert exc.value.key == "selection.list_frozen"
 
+    set_today(monkeypatch, "2026-06-20")
     selection.advance(
         session, year=YEAR, to_state="public_notice", actor="省经信厅",
         notice_start=D("2026-06-20"), notice_end=D("2026-06-29"),
     )  # fmt: skip
+    set_today(monkeypatch, "2026-06-30")
     selection.advance(session, year=YEAR, to_state="published", actor="省经信厅")
     session.commit()
 

@@ -345,6 +345,10 @@ def test_tier_trace_history_summary_and_standards(
         ).status_code
         == 422
     )
+    future = client.get(
+        f"{API}/enterprises/{WEST}/tier", headers=bearer(admin), params={"as_of": "9999-12-31"}
+    )
+    assert future.status_code == 422 and "晚于今天" in future.json()["detail"]
 
     history = _get(client, admin, f"/enterprises/{WEST}/tier-history")
     assert [(h["as_of"], h["standard"], h["tier"]) for h in history] == [

@@ -96,6 +96,10 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "import.missing_columns": {"zh": "缺少必需列：{columns}", "en": "missing required columns: {columns}"},
     "import.not_found": {"zh": "路径不存在：{path}", "en": "no such file or folder: {path}"},
+    "import.empty_path": {
+        "zh": "路径为空：请给出数据包文件夹或 CSV/XLSX 文件",
+        "en": "an empty path: give a package folder or CSV/XLSX files",
+    },
     "import.encoding": {"zh": "文件不是 UTF-8 编码", "en": "file is not UTF-8 encoded"},
     "import.rejects_unwritable": {
         "zh": "无法写入拒绝行文件 {path}：{zh}；未写入任何数据",
@@ -138,6 +142,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "output.name_too_long": {"zh": "文件名过长", "en": "file name too long"},
     "output.not_found": {"zh": "路径不存在", "en": "no such file or folder"},
     "output.other": {"zh": "系统错误：{detail}", "en": "system error: {detail}"},
+    "output.empty": {"zh": "输出路径为空", "en": "the output path is empty"},
+    "output.unwritable": {"zh": "无法写入 {path}：{zh}", "en": "cannot write {path}: {en}"},
     "import.duplicate_columns": {
         "zh": "列名重复：{columns}（无法确定哪一列的值为准，整个文件未读取）",
         "en": "columns named more than once: {columns} (which one holds the value is unknowable; "
@@ -172,6 +178,23 @@ CATALOG: dict[str, dict[str, str]] = {
     "fx.no_rate": {
         "zh": "没有 {currency} 在 {date} 的汇率",
         "en": "no {currency} exchange rate for {date}",
+    },
+    # demo data and the first run (演示数据与首次运行)
+    "demo.enterprises_range": {
+        "zh": "--enterprises 应在 {min} 至 {max} 之间（收到 {value}）："
+        "少于 {min} 家模拟企业，梯队与智能发现无从展示",
+        "en": "--enterprises must be from {min} to {max} (got {value}): with fewer than {min} synthetic "
+        "enterprises the tiers and discovery have nothing to show",
+    },
+    "demo.not_built": {
+        "zh": "演示数据未能建立，数据库未作任何更改",
+        "en": "the demo could not be built; the database was left unchanged",
+    },
+    "demo.views_missing": {
+        "zh": "企业库尚无梯队快照和发现运行记录：驾驶舱与观察名单为空（可用 qilin tiers snapshot 与 "
+        "qilin discover run 补建）",
+        "en": "the registry has no tier snapshot and no discovery run yet: the cockpit and the watch-list "
+        "are empty (build them with qilin tiers snapshot and qilin discover run)",
     },
     # funding stages (融资阶段)
     "round_type.angel": {"zh": "天使轮", "en": "angel"},
@@ -235,6 +258,35 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "no snapshot of {standard} as of {as_of}: run qilin tiers snapshot first",
     },
     "tiers.unknown_enterprise": {"zh": "企业不存在：{id}", "en": "no such enterprise: {id}"},
+    "tiers.as_of_future": {
+        "zh": "评定日期 {as_of} 晚于今天（{today}）：今天之后的记录尚不存在，只能按今天或更早的日期评定",
+        "en": "the as-of date {as_of} is after today ({today}): records after today do not exist yet, "
+        "so tiers are evaluated as of today or earlier",
+    },
+    "tiers.as_of_too_early": {
+        "zh": "评定日期 {as_of} 早于 {earliest}，不在可评定的范围内",
+        "en": "the as-of date {as_of} is before {earliest}, the earliest date tiers are evaluated for",
+    },
+    "tiers.diff_reversed": {
+        "zh": "起始快照日期 {from_date} 晚于结束快照日期 {to_date}：--from 应为较早的快照",
+        "en": "--from ({from_date}) is later than --to ({to_date}): --from is the earlier snapshot",
+    },
+    "tiers.standard_not_utf8": {
+        "zh": "标准文件 {path} 不是 UTF-8 编码（第 {position} 字节无法解码），请另存为 UTF-8",
+        "en": "the standard file {path} is not UTF-8 (byte {position} cannot be decoded): save it as UTF-8",
+    },
+    "tiers.standard_unreadable": {
+        "zh": "无法读取标准文件 {path}：{error}",
+        "en": "cannot read the standard file {path}: {error}",
+    },
+    "tiers.standard_valid": {
+        "zh": "标准文件有效：{key}，{tiers} 个梯队，{effective} 起生效",
+        "en": "valid standard file: {key}, {tiers} tiers, effective from {effective}",
+    },
+    "tiers.standard_installed": {
+        "zh": "标准文件有效，与已安装的 {key} 完全相同",
+        "en": "valid standard file, identical to the installed {key}",
+    },
     "summary.unknown_city": {"zh": "城市不详", "en": "city unknown"},
     "summary.no_track": {"zh": "未标注赛道", "en": "no track"},
     # yearly selection (年度遴选)
@@ -368,6 +420,75 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "enterprise {id}: {action} ({status})",
     },
     "selection.none": {"zh": "尚无年度遴选", "en": "no selection yet"},
+    "selection.year_range": {
+        "zh": "遴选年度应为 {min} 至 {max} 之间的整数：{year}",
+        "en": "a selection year is a whole number from {min} to {max}: {year}",
+    },
+    "selection.objection_id_invalid": {
+        "zh": "异议编号应为正整数：{id}",
+        "en": "an objection id is a positive whole number: {id}",
+    },
+    "selection.notice_ended": {
+        "zh": "公示期已于 {end} 结束（今天是 {today}）：公示期须未结束，异议期不能跳过",
+        "en": "the objection period ended on {end} (today is {today}): a notice period that has already "
+        "ended would skip the objection period",
+    },
+    "selection.notice_before_snapshot": {
+        "zh": "公示开始日期 {start} 早于名单所依据的快照日期 {as_of}",
+        "en": "the notice starts ({start}) before the date of the snapshot the list comes from ({as_of})",
+    },
+    # accounts and settings (账户与配置)
+    "users.name_control": {
+        "zh": "用户名含不可见的控制字符（{char}）",
+        "en": "the user name contains an invisible control character ({char})",
+    },
+    "users.name_invisible": {
+        "zh": "用户名含不可见字符（{char}，如零宽字符）",
+        "en": "the user name contains an invisible character ({char}, e.g. a zero-width one)",
+    },
+    "users.name_resembles": {
+        "zh": "用户名 {name} 与已有用户 {existing} 过于相似（仅大小写、全角半角或兼容字符不同）",
+        "en": "user name {name} resembles the existing user {existing} "
+        "(it differs only in case, width or compatibility characters)",
+    },
+    "users.organization_invalid": {
+        "zh": "机构名称不能为空白、含控制字符或超过 {max} 个字符",
+        "en": "the organization must not be blank, hold control characters or exceed {max} characters",
+    },
+    "users.password_not_utf8": {
+        "zh": "从标准输入读取的密码不是有效的 UTF-8 文本",
+        "en": "the password read from stdin is not valid UTF-8 text",
+    },
+    "actor.control": {
+        "zh": "操作人名称含不可见的控制字符（{char}）",
+        "en": "the actor name contains an invisible control character ({char})",
+    },
+    "settings.invalid": {
+        "zh": "环境变量 {variable} 的值无效",
+        "en": "{variable} is invalid: {detail}",
+    },
+    "settings.env": {
+        "zh": "环境变量 QILIN_ENV 应为 development、test 或 production 之一（实为 {value}）",
+        "en": "QILIN_ENV must be development, test or production (not {value})",
+    },
+    "settings.database_url": {
+        "zh": "环境变量 QILIN_DATABASE_URL 不是有效的数据库地址"
+        "（应为 sqlite:///文件路径 或 postgresql://用户:密码@主机:端口/库名）",
+        "en": "QILIN_DATABASE_URL is not a valid database URL "
+        "(expected sqlite:///path/to/file or postgresql://user:password@host:port/database)",
+    },
+    "settings.database_kind": {
+        "zh": "环境变量 QILIN_DATABASE_URL 指定的数据库 {kind} 不受支持（仅支持 SQLite 与 PostgreSQL）",
+        "en": "QILIN_DATABASE_URL names an unsupported database {kind} (SQLite and PostgreSQL only)",
+    },
+    "settings.database_port": {
+        "zh": "环境变量 QILIN_DATABASE_URL 的端口应为 1 至 65535",
+        "en": "the port in QILIN_DATABASE_URL must be between 1 and 65535",
+    },
+    "settings.database_folder": {
+        "zh": "环境变量 QILIN_DATABASE_URL 指定的 SQLite 数据库位置 {path} 不可用：{zh}",
+        "en": "the SQLite database location {path} in QILIN_DATABASE_URL cannot be used: {en}",
+    },
     # leads from the discovery channels (多元发现渠道线索)
     "leads.channel.tech_plan": {"zh": "科技计划", "en": "science and technology plans"},
     "leads.channel.university": {"zh": "高校院所", "en": "universities and institutes"},

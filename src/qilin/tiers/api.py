@@ -44,15 +44,17 @@ def enterprise_tier(
     standard: Annotated[str | None, Query(max_length=60)] = None,
 ) -> dict[str, Any]:
     enterprise_or_404(session, principal, enterprise_id)
+    day = as_of or today()
     try:
+        service.check_as_of(day)  # a day after today would only repeat today's tier with later ages
         return enterprise_trace(
             session,
             enterprise_id=enterprise_id,
-            as_of=as_of or today(),
+            as_of=day,
             standard_id=standard or get_settings().default_standard,
             financial=principal.can(Permission.financial),
         )
-    except UnknownStandardError as exc:
+    except (UnknownStandardError, service.TierError) as exc:
         raise HTTPException(422, str(exc)) from None
 
 

@@ -16,10 +16,12 @@ from rich.console import Console
 from rich.table import Table
 
 from qilin.common.export_safety import safe_cell
+from qilin.common.messages import both, t
 from qilin.db import session_scope
 from qilin.tiers.explain import reason_text, render, tier_name
 from qilin.tiers.service import (
     TierError,
+    check_as_of,
     diff_snapshots,
     evaluate_registry,
     explain,
@@ -33,12 +35,15 @@ from qilin.tiers.standards import (
     UnknownStandardError,
     all_standards,
     check_versions,
-    load_standard,
+    read_standard,
+    same_rules,
 )
 
 app = typer.Typer(help="梯度培育库 / gradient cultivation database", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
+# Names, reasons and standards come from the database and from files: never read as Rich markup (an
+# enterprise named "Evil[/bold]" would crash the table) or as emoji codes.
+console = Console(markup=False, emoji=False)
+err = Console(stderr=True, markup=False, emoji=False)
 
 
 class Format(StrEnum):
@@ -64,8 +69,12 @@ STANDARD = typer.Option(DEFAULT_STANDARD, "--standard", help="标准编号 / sta
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err.print(str(exc), style="bold red", markup=False)
+    err.print(str(exc), style="bold red", markup=False, highlight=False)
     return typer.Exit(1)
+
+
+def _print(message: str) -> None:
+    console.print(message, markup=False, highlight=False)
 
 
 def _require_db() -> None:
@@ -86,7 +95,7 @@ def standards_command() -> None:
         raise _fail(exc) from None
     for s in standards:
         period = f"{s.effective_from} ~ {s.effective_to or ''}"
-        tiers = "、".join(tier_name(t.tier) for t in s.tiers)
+        tiers = "、".join(tier_name(rule.tier) for rule in s.tiers)
         table.add_row(s.id, str(s.version), s.name_zh, period, tiers)
     console.print(table)
 
@@ -95,12 +104,24 @@ def standards_command() -> None:
 def check_standard_command(path: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
     """检查标准文件（格式、标准项、与现有版本的生效期）/ Check a standard file before installing it."""
     try:
-        standard = load_standard(path.read_text(encoding="utf-8"), path=str(path))
-        check_versions([*all_standards(), standard])
-    except (StandardError, UnicodeDecodeError) as exc:
+        standard = read_standard(path)
+        installed = all_standards()
+        # The file may be one already installed (a shipped standard, or one in QILIN_STANDARDS_DIR): it is
+        # checked against the others, not against its own copy.
+        same = [s for s in installed if same_rules(s, standard)]
+        check_versions([*(s for s in installed if s not in same), standard])
+    except StandardError as exc:
         raise _fail(exc) from None
-    console.print(
-        f"标准文件有效 / valid: {standard.key}，{len(standard.tiers)} 个梯队，生效 {standard.effective_from}"
+    if same:
+        _print(both("tiers.standard_installed", key=standard.key))
+        return
+    _print(
+        both(
+            "tiers.standard_valid",
+            key=standard.key,
+            tiers=len(standard.tiers),
+            effective=standard.effective_from.isoformat(),
+        )
     )
 
 
@@ -113,6 +134,7 @@ def evaluate_command(
     """按标准评定全部企业的梯队 / Evaluate every enterprise's tier as of a date."""
     _require_db()
     try:
+        check_as_of(as_of)
         with session_scope() as session:
             evaluation = evaluate_registry(session, as_of=as_of, standard_id=standard)
     except (UnknownStandardError, StandardError, TierError) as exc:
@@ -123,6 +145,7 @@ def evaluate_command(
             f"注意：{as_of} 早于标准生效日 {std.effective_from}，为追溯适用 / note: {as_of} precedes "
             f"the standard's effective date {std.effective_from}; applied retroactively",
             style="yellow",
+            markup=False,
         )
     if fmt == Format.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -193,6 +216,7 @@ def explain_command(
     """逐项说明企业为何处于该梯队 / Explain an enterprise's tier criterion by criterion."""
     _require_db()
     try:
+        check_as_of(as_of)
         with session_scope() as session:
             evaluation = explain(session, enterprise_id=company_id, as_of=as_of, standard_id=standard)
     except (UnknownStandardError, StandardError, TierError) as exc:
@@ -223,7 +247,7 @@ def snapshot_command(as_of: dt.date = AS_OF, standard: str = STANDARD) -> None:
     except (UnknownStandardError, StandardError, TierError) as exc:
         raise _fail(exc) from None
     shown = "，".join(f"{tier_name(k)} {v}" for k, v in counts.items())
-    console.print(f"快照已保存 / snapshot stored: {key} 截至 {as_of}，{total} 家企业：{shown}")
+    _print(f"快照已保存 / snapshot stored: {key} 截至 {as_of}，{total} 家企业：{shown}")
 
 
 @app.command("diff")
@@ -234,6 +258,9 @@ def diff_command(
     fmt: Format = typer.Option(Format.table, "--format", help="table | csv | json"),
 ) -> None:
     """两次快照之间的变化（动态管理）/ What changed between two snapshots."""
+    if from_date > to_date:
+        dates = {"from_date": from_date.isoformat(), "to_date": to_date.isoformat()}
+        raise _fail(TierError(both("tiers.diff_reversed", **dates)))
     _require_db()
     try:
         with session_scope() as session:
@@ -258,8 +285,6 @@ def diff_command(
         ]  # fmt: skip
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
         return
-    from qilin.common.messages import t
-
     table = Table(title=f"{standard}：{from_date} → {to_date}")
     for column in ("企业 id", "变化 change", "原梯队 from", "新梯队 to", "原因 reasons"):
         table.add_column(column)
@@ -270,6 +295,4 @@ def diff_command(
         )  # fmt: skip
     console.print(table)
     summary = Counter(c.change for c in changes)
-    console.print(
-        "；".join(f"{t(f'diff.{k}')} {v}" for k, v in summary.most_common()) or "无变化 / no change"
-    )
+    _print("；".join(f"{t(f'diff.{k}')} {v}" for k, v in summary.most_common()) or "无变化 / no change")

@@ -109,9 +109,16 @@ def add_years(date: dt.date, years: int) -> dt.date:
 
 def age_cutoff(as_of: dt.date, years: int) -> dt.date:
     """The earliest founding date still within ``years`` years of ``as_of``: founded on or after it means
-    "founded at most ``years`` years ago", counted forward from the founding date."""
+    "founded at most ``years`` years ago", counted forward from the founding date.
+
+    Less than ``years`` years after the first representable day (1 January of year 1) no founding date is
+    older than that, so the cut-off is that first day rather than an error.
+    """
+    if as_of.year - years < dt.MINYEAR:
+        return dt.date.min
     day = dt.timedelta(days=1)
-    candidate = years_before(as_of, years) - 2 * day
+    same_day = years_before(as_of, years)
+    candidate = same_day - 2 * day if same_day - dt.date.min >= 2 * day else dt.date.min
     while add_years(candidate, years) < as_of:
         candidate += day
     return candidate

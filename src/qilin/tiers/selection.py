@@ -42,9 +42,12 @@ from qilin.tiers.standards import TIER_CODES
 
 __all__ = [
     "EDITABLE_STATES",
+    "OBJECTION_ID_MAX",
     "RETURNS",
     "STATES",
     "TRANSITIONS",
+    "YEAR_MAX",
+    "YEAR_MIN",
     "EntryView",
     "SelectionError",
     "SelectionSummary",
@@ -85,6 +88,10 @@ RETURNS: frozenset[tuple[str, str]] = frozenset(p for p in TRANSITIONS if _ORDER
 EDITABLE_STATES = frozenset({"draft", "city_review"})
 
 ACTOR_MAX, OBJECTOR_MAX = 100, 200
+# Selection years: the platform's exchange rates start in 2000, and the action plan's rounds are yearly from
+# 2024; a year outside these bounds is a typo (and a huge one would not even fit the database's INTEGER).
+YEAR_MIN, YEAR_MAX = 2000, 2100
+OBJECTION_ID_MAX = 2**31 - 1  # ids are INTEGER: 32 bits on PostgreSQL
 
 
 class SelectionError(Exception):
@@ -109,6 +116,11 @@ def _error(key: str, **fields: Field) -> SelectionError:
     return SelectionError(both(key, **fields), key=key)
 
 
+def _check_year(year: int) -> None:
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise _error("selection.year_range", min=YEAR_MIN, max=YEAR_MAX, year=year)
+
+
 def _required(value: str | None, key: str, *, limit: int | None = None) -> str:
     text = (value or "").strip()
     if not text:
@@ -124,6 +136,7 @@ def _required(value: str | None, key: str, *, limit: int | None = None) -> str:
 def get(session: Session, *, year: int, for_update: bool = False) -> Selection:
     """The selection of ``year``; ``for_update`` locks its row (PostgreSQL) so that concurrent changes of
     one selection happen one after the other."""
+    _check_year(year)
     query = select(Selection).where(Selection.year == year)
     if for_update:
         query = query.with_for_update().execution_options(populate_existing=True)
@@ -181,6 +194,7 @@ def _entry(session: Session, selection: Selection, enterprise_id: str) -> Select
 def create(session: Session, *, year: int, standard_id: str, as_of: dt.date, actor: str) -> Selection:
     """Start the selection of ``year`` from the snapshot of ``standard_id`` as of ``as_of``: a draft list
     of the snapshot's enterprises in a tier. One selection per year."""
+    _check_year(year)
     actor = _required(actor, "selection.actor_required", limit=ACTOR_MAX)
     if session.scalar(select(Selection.id).where(Selection.year == year)) is not None:
         raise _error("selection.exists", year=year)
@@ -233,8 +247,9 @@ def advance(
     """Move the selection of ``year`` to ``to_state`` if :data:`TRANSITIONS` allows it, and log the move.
 
     Sending back needs a comment; entering public notice needs the objection period (``notice_start`` to
-    ``notice_end``, both included); publishing needs that period to have ended and every objection to be
-    resolved; going back from public notice needs an objection upheld during this notice.
+    ``notice_end``, both included), not ended yet (else the objection period would be skipped) and not
+    starting before the snapshot the list comes from; publishing needs that period to have ended and every
+    objection to be resolved; going back from public notice needs an objection upheld during this notice.
     """
     selection = get(session, year=year, for_update=True)
     current = selection.state
@@ -256,6 +271,15 @@ def advance(
         if notice_end < notice_start:
             raise _error(
                 "selection.notice_dates_order", start=notice_start.isoformat(), end=notice_end.isoformat()
+            )
+        now = today()
+        if notice_end < now:
+            raise _error("selection.notice_ended", end=notice_end.isoformat(), today=now.isoformat())
+        if notice_start < selection.as_of:
+            raise _error(
+                "selection.notice_before_snapshot",
+                start=notice_start.isoformat(),
+                as_of=selection.as_of.isoformat(),
             )
     elif notice_start is not None or notice_end is not None:
         raise _error("selection.notice_dates_unexpected")
@@ -373,7 +397,8 @@ def resolve_objection(
     """Resolve an open objection as upheld (成立) or dismissed (不成立), with the resolution recorded;
     only during public notice."""
     selection = get(session, year=year, for_update=True)
-    objection = session.get(SelectionObjection, objection_id)
+    known = 1 <= objection_id <= OBJECTION_ID_MAX  # a larger number would not reach the database
+    objection = session.get(SelectionObjection, objection_id) if known else None
     if objection is None or objection.selection_id != selection.id:
         raise _error("selection.objection_not_found", id=objection_id, year=year)
     if objection.resolution is not None:

@@ -15,13 +15,23 @@ from qilin.common.messages import both, t
 from qilin.db import session_scope
 from qilin.tiers import selection as service
 from qilin.tiers.explain import tier_name
-from qilin.tiers.selection import SelectionError, SelectionSummary, state_label, states_text
+from qilin.tiers.selection import (
+    OBJECTION_ID_MAX,
+    YEAR_MAX,
+    YEAR_MIN,
+    SelectionError,
+    SelectionSummary,
+    state_label,
+    states_text,
+)
 from qilin.tiers.selection_models import ENTRY_STATUSES
 from qilin.tiers.standards import DEFAULT_STANDARD
 
 app = typer.Typer(help="年度遴选 / yearly selection", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
+# Names, reasons, comments and objections are typed by people: never read as Rich markup (a name such as
+# "Evil[/bold]" would crash the table) or as emoji codes.
+console = Console(markup=False, emoji=False)
+err = Console(stderr=True, markup=False, emoji=False)
 
 
 def _date(text: str) -> dt.date:
@@ -31,7 +41,27 @@ def _date(text: str) -> dt.date:
         raise typer.BadParameter(f"日期应为 YYYY-MM-DD / dates are YYYY-MM-DD: {text!r}") from None
 
 
-YEAR = typer.Argument(..., help="遴选年度 / selection year")
+def _year(text: str) -> int:
+    try:
+        year = int(text)
+    except ValueError:
+        year = None
+    if year is None or not YEAR_MIN <= year <= YEAR_MAX:
+        raise typer.BadParameter(both("selection.year_range", min=YEAR_MIN, max=YEAR_MAX, year=text))
+    return year
+
+
+def _objection_id(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = None
+    if number is None or not 1 <= number <= OBJECTION_ID_MAX:
+        raise typer.BadParameter(both("selection.objection_id_invalid", id=text))
+    return number
+
+
+YEAR = typer.Argument(..., help="遴选年度 / selection year", parser=_year)
 COMPANY = typer.Argument(..., help="企业编号 / enterprise id")
 ACTOR = typer.Option(..., "--actor", help="操作人 / who does it")
 REASON = typer.Option(..., "--reason", help="原因 / reason")
@@ -75,7 +105,7 @@ def _print(message: str) -> None:
 
 @app.command("create")
 def create_command(
-    year: int = typer.Option(..., "--year", help="遴选年度 / selection year"),
+    year: int = typer.Option(..., "--year", help="遴选年度 / selection year", parser=_year),
     standard: str = typer.Option(DEFAULT_STANDARD, "--standard", help="标准编号 / standard id"),
     as_of: dt.date = typer.Option(..., "--as-of", parser=_date, help="快照日期 / snapshot date YYYY-MM-DD"),
     actor: str = typer.Option("", "--actor", help="操作人（默认当前用户）/ who creates it (default: you)"),
@@ -263,7 +293,7 @@ def object_command(
 @app.command("resolve")
 def resolve_command(
     year: int = YEAR,
-    objection_id: int = typer.Argument(..., help="异议编号 / objection id"),
+    objection_id: int = typer.Argument(..., help="异议编号 / objection id", parser=_objection_id),
     upheld: bool = typer.Option(..., "--upheld/--dismissed", help="异议成立 / 不成立 — upheld or dismissed"),
     actor: str = ACTOR,
     comment: str = typer.Option(..., "--comment", help="处理意见 / resolution"),

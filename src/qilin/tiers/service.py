@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, Table, insert, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from qilin.common.dates import today
 from qilin.common.messages import both
 from qilin.registry.models import (
     Enterprise,
@@ -107,6 +108,22 @@ class TierError(Exception):
     """A tier operation that cannot be done; ``str()`` is the bilingual message."""
 
 
+# The earliest as-of date: the registry refuses years before 1900 too, and no record is that old.
+EARLIEST_AS_OF = dt.date(1900, 1, 1)
+
+
+def check_as_of(as_of: dt.date) -> None:
+    """Refuse an as-of date after today (records after today do not exist yet, so such an evaluation
+    would only repeat today's with every age computed for a later day) or before :data:`EARLIEST_AS_OF`."""
+    now = today()
+    if as_of > now:
+        raise TierError(both("tiers.as_of_future", as_of=as_of.isoformat(), today=now.isoformat()))
+    if as_of < EARLIEST_AS_OF:
+        raise TierError(
+            both("tiers.as_of_too_early", as_of=as_of.isoformat(), earliest=EARLIEST_AS_OF.isoformat())
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     standard: Standard
@@ -153,7 +170,9 @@ def take_snapshot(
     session: Session, *, as_of: dt.date, standard_id: str = DEFAULT_STANDARD, taken_by: str | None = None
 ) -> TierSnapshot:
     """Store every enterprise's tier and trace under ``standard_id`` as of ``as_of``; refuses a second
-    snapshot of the same standard and date (snapshots are immutable)."""
+    snapshot of the same standard and date (snapshots are immutable), and an as-of date after today or
+    before 1900 (:func:`check_as_of`): a snapshot dated in the future would be taken for the latest one."""
+    check_as_of(as_of)
     existing = session.scalar(
         select(TierSnapshot).where(TierSnapshot.standard_id == standard_id, TierSnapshot.as_of == as_of)
     )

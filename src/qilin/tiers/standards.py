@@ -13,15 +13,17 @@ Each criterion is a one-key mapping from a name in :data:`CRITERIA` to its param
           - max_age_years: 10
           - min_valuation: {amount: 1000000000, currency: USD}
 
-Several files may hold versions of one standard; their effective periods must not overlap. A file that is
-malformed, names an unknown criterion or tier, or overlaps another version is refused with its line.
+Several files may hold versions of one standard; their effective periods must not overlap. A version
+without ``effective_to`` is in force until a later version (higher number, later ``effective_from``) takes
+over, so a new version is added without editing the one before it. A file that is not UTF-8, is malformed,
+names an unknown criterion or tier, or overlaps another version is refused with its line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
@@ -31,6 +33,7 @@ from typing import Any
 import yaml
 
 from qilin.common.currency import KNOWN
+from qilin.common.messages import both
 from qilin.reference import regions, tracks
 
 TIER_CODES: tuple[str, ...] = (
@@ -296,8 +299,39 @@ def load_standard(text: str, *, path: str = "<standard>") -> Standard:
     return _Loader(path).load(text)
 
 
+def read_standard(path: Path, *, name: str | None = None) -> Standard:
+    """Read, parse and check the standard file at ``path`` (named ``name`` in messages, else its path).
+    A file that cannot be read or is not UTF-8 (a BOM is accepted) is refused in both languages."""
+    shown = name or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        error = exc.strerror or str(exc)
+        raise StandardError(both("tiers.standard_unreadable", path=shown, error=error)) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise StandardError(both("tiers.standard_not_utf8", path=shown, position=exc.start + 1)) from None
+    return load_standard(text, path=shown)
+
+
+def same_rules(a: Standard, b: Standard) -> bool:
+    """Whether ``a`` and ``b`` are the same version with the same content, wherever their files are."""
+    return replace(a, path=b.path, line=b.line) == b
+
+
+def _superseded(earlier: Standard, later: Standard) -> bool:
+    """An open-ended version ends where a later, higher-numbered version begins."""
+    return (
+        earlier.effective_to is None
+        and later.version > earlier.version
+        and later.effective_from > earlier.effective_from
+    )
+
+
 def check_versions(standards: list[Standard]) -> None:
-    """Refuse two versions of one standard whose effective periods overlap, or a repeated version."""
+    """Refuse two versions of one standard whose effective periods overlap, or a repeated version. An
+    open-ended version followed by a later, higher-numbered one is not an overlap: it is superseded."""
     by_id: dict[str, list[Standard]] = {}
     for s in standards:
         by_id.setdefault(s.id, []).append(s)
@@ -313,7 +347,7 @@ def check_versions(standards: list[Standard]) -> None:
                 )
             seen[s.version] = s
         for earlier, later in itertools.pairwise(versions):
-            if (earlier.effective_to or far) >= later.effective_from:
+            if (earlier.effective_to or far) >= later.effective_from and not _superseded(earlier, later):
                 raise StandardError(
                     f"{later.path}:{later.line}: effective from {later.effective_from} "
                     f"overlaps {earlier.path} "
@@ -322,9 +356,7 @@ def check_versions(standards: list[Standard]) -> None:
 
 
 def load_folder(folder: Path) -> list[Standard]:
-    standards = [
-        load_standard(p.read_text(encoding="utf-8"), path=p.name) for p in sorted(folder.glob("*.yaml"))
-    ]
+    standards = [read_standard(p, name=p.name) for p in sorted(folder.glob("*.yaml"))]
     check_versions(standards)
     return standards
 
@@ -350,7 +382,7 @@ def all_standards() -> tuple[Standard, ...]:
     folder = get_settings().standards_dir
     if folder is None:
         return packaged_standards()
-    extra = [load_standard(p.read_text(encoding="utf-8"), path=str(p)) for p in sorted(folder.glob("*.yaml"))]
+    extra = [read_standard(p) for p in sorted(folder.glob("*.yaml"))]
     standards = [*packaged_standards(), *extra]
     check_versions(standards)
     return tuple(standards)
@@ -367,16 +399,17 @@ def resolve(
     standard_id: str, on: dt.date, standards: tuple[Standard, ...] | None = None
 ) -> tuple[Standard, bool]:
     """The version of ``standard_id`` in force on ``on``, and whether it is applied retroactively (the date
-    precedes every version: the earliest is used, and the result says so)."""
+    precedes every version: the earliest is used, and the result says so).
+
+    Versions do not overlap (:func:`check_versions`), so the version in force is the latest to have taken
+    effect: an open-ended version gives way to its successor, and after an expired version with no
+    successor the latest one still describes the rules."""
     available = standards or all_standards()
     versions = [s for s in available if s.id == standard_id]
     if not versions:
         known = ", ".join(sorted({s.id for s in available}))
         raise UnknownStandardError(f"未知的标准 / unknown standard {standard_id!r} (known: {known})")
-    for s in versions:
-        if s.effective_on(on):
-            return s, False
     earlier = [s for s in versions if s.effective_from <= on]
-    if earlier:  # after an expired version with no successor: the latest one still describes the rules
+    if earlier:
         return max(earlier, key=lambda s: s.effective_from), False
     return min(versions, key=lambda s: s.effective_from), True
