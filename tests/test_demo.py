@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from qilin.auth.models import User
 from qilin.cli import app
-from qilin.demo.service import build_demo
+from qilin.demo.service import MIN_RUN_ENTERPRISES, build_demo
+from qilin.discovery.data import DiscoveryError
+from qilin.discovery.runs_models import DiscoveryRun
 from qilin.registry.exporter import export_package
 from qilin.registry.importer import import_package
 from qilin.registry.models import Enterprise, FundingRound, LifecycleEvent, OperatingReport, Valuation
 from qilin.registry.service import registry_summary
+from qilin.tiers.models import TierSnapshot
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -79,3 +85,58 @@ def test_run_loads_demo_once_and_prints_summary(db_url: str) -> None:
     refused = runner.invoke(app, ["demo", "--enterprises", "10"])
     assert refused.exit_code == 1
     assert "--force" in refused.output
+
+
+def _rows(engine: Engine, model: type) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_run_is_all_or_nothing_and_a_rerun_builds_everything(
+    db_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first run whose discovery run fails keeps nothing: the next run starts again and builds the demo,
+    the tier snapshots and the discovery run (it once kept the enterprises and then never built the rest)."""
+
+    def fail(session: Session, *, today: dt.date) -> tuple[int, int]:
+        raise DiscoveryError("data.no_rounds")
+
+    runner = CliRunner()
+    args = ["run", "--no-serve", "--enterprises", str(MIN_RUN_ENTERPRISES)]
+    with monkeypatch.context() as patch:  # only this: the fixtures' database settings stay
+        patch.setattr("qilin.demo.service.build_platform_views", fail)
+        failed = runner.invoke(app, args, env={"COLUMNS": "400"})
+    assert failed.exit_code == 1, failed.output
+    assert isinstance(failed.exception, SystemExit), repr(failed.exception)
+    assert "演示数据未能建立，数据库未作任何更改" in failed.output and "no funding round" in failed.output
+    assert [_rows(engine, m) for m in (Enterprise, User, TierSnapshot, DiscoveryRun)] == [0, 0, 0, 0]
+
+    again = runner.invoke(app, args, env={"COLUMNS": "400"})
+    assert again.exit_code == 0, again.output
+    assert "首次运行" in again.output and "演示账户" in again.output
+    assert _rows(engine, Enterprise) > MIN_RUN_ENTERPRISES
+    assert _rows(engine, TierSnapshot) > 0 and _rows(engine, DiscoveryRun) == 1
+
+
+@pytest.mark.parametrize("enterprises", ["0", str(MIN_RUN_ENTERPRISES - 1), "1000001"])
+def test_run_refuses_a_cohort_that_cannot_make_a_working_demo(
+    enterprises: str, db_url: str, engine: Engine
+) -> None:
+    result = CliRunner().invoke(
+        app, ["run", "--no-serve", "--enterprises", enterprises], env={"COLUMNS": "400"}
+    )
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    low = MIN_RUN_ENTERPRISES
+    assert f"--enterprises 应在 {low} 至 1,000,000 之间（收到 {enterprises}）" in result.output
+    assert f"--enterprises must be from {low} to 1,000,000 (got {enterprises})" in result.output
+    assert [_rows(engine, m) for m in (Enterprise, User)] == [0, 0]
+
+
+def test_run_on_a_registry_without_snapshots_says_how_to_build_them(db_url: str, engine: Engine) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["demo", "--enterprises", "20"]).exit_code == 0
+    result = runner.invoke(app, ["run", "--no-serve"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    assert "qilin tiers snapshot" in result.output
+    assert "the cockpit and the watch-list are empty" in result.output

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from qilin.common.files import OutputError
 from qilin.demo import fit, generate
 from qilin.demo.generate import GenerateSummary, generate_package
 from qilin.demo.real import data_csv
@@ -318,6 +319,35 @@ def test_generate_rejects_impossible_arguments(tmp_path: Path) -> None:
         generate_package(tmp_path, enterprises=-1)
     with pytest.raises(ValueError):
         generate_package(tmp_path, enterprises=10, as_of=dt.date(2007, 12, 31))
+    with pytest.raises(ValueError, match="seed"):
+        generate_package(tmp_path, enterprises=10, seed=-1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_generate_leaves_the_previous_package_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files are written beside the package and moved in when all are complete: a run that fails (or is
+    interrupted) half-way leaves the previous files, not eight truncated ones."""
+    out = tmp_path / "pkg"
+    generate_package(out, enterprises=30, seed=1, as_of=AS_OF)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("interrupted")
+
+    monkeypatch.setattr(generate, "_synthetic_chunk", broken)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        generate_package(out, enterprises=40, seed=2, as_of=AS_OF)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no stray temporary folder either
+
+
+def test_generate_refuses_an_unwritable_folder_before_the_work(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    with pytest.raises(OutputError) as caught:
+        generate_package(tmp_path / "afile" / "pkg", enterprises=10)
+    assert caught.value.key == "output.not_dir"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
 def test_fitted_model_probabilities_sum_to_one() -> None:

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from qilin.common.files import OutputError, prepare_output, write_atomically
+from qilin.common.files import (
+    OutputError,
+    output_path,
+    prepare_folder,
+    prepare_output,
+    write_atomically,
+    write_folder_atomically,
+)
 
 
 def _umask() -> int:
@@ -59,3 +66,53 @@ def test_prepare_output_refusals(tmp_path: Path) -> None:
     assert caught.value.key == "output.not_dir"
     assert caught.value.en == f"{tmp_path / 'file'} is a file, not a folder"
     assert not (tmp_path / "file" / "sub").exists()
+    with pytest.raises(OutputError) as caught:  # too long even to look up: once a raw OSError
+        prepare_output(tmp_path / ("a" * 300 + ".csv"))
+    assert caught.value.key == "output.name_too_long"
+
+
+def test_an_empty_output_path_is_refused_not_the_current_folder() -> None:
+    with pytest.raises(OutputError) as caught:
+        output_path("")
+    assert caught.value.key == "output.empty" and caught.value.en == "the output path is empty"
+    assert output_path("out") == Path("out")
+
+
+def test_prepare_folder_refusals(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    for folder, key in (
+        (tmp_path / "file", "output.not_dir"),
+        (tmp_path / "file" / "x", "output.not_dir"),
+        (tmp_path / ("a" * 300), "output.name_too_long"),  # too long even to look up: once a raw OSError
+    ):
+        with pytest.raises(OutputError) as caught:
+            prepare_folder(folder, ["a.csv", "b.csv"])
+        assert caught.value.key == key, folder
+    (tmp_path / "out" / "b.csv").mkdir(parents=True)
+    with pytest.raises(OutputError) as caught:
+        prepare_folder(tmp_path / "out", ["a.csv", "b.csv"])
+    assert caught.value.key == "output.is_dir"
+
+
+def test_folder_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with write_folder_atomically(out, ["a.csv", "b.csv"]) as staging:
+        (staging / "a.csv").write_text("new a\n", encoding="utf-8")
+        (staging / "b.csv").write_text("new b\n", encoding="utf-8")
+        assert list(out.iterdir()) == [staging]  # nothing in place before the block ends
+    assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == {
+        "a.csv": "new a\n",
+        "b.csv": "new b\n",
+    }
+    assert (out / "a.csv").stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+    with pytest.raises(ValueError, match="bug"), write_folder_atomically(out, ["a.csv", "b.csv"]) as staging:
+        (staging / "a.csv").write_text("half", encoding="utf-8")
+        raise ValueError("bug")
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "b.csv"]
+    assert (out / "a.csv").read_text(encoding="utf-8") == "new a\n"
+
+    with pytest.raises(OutputError) as caught, write_folder_atomically(out, ["a.csv"]):
+        raise OSError(28, "No space left on device")
+    assert caught.value.key == "output.no_space"
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "b.csv"]

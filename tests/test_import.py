@@ -674,6 +674,51 @@ def test_status_history_file_sets_the_current_status(session: Session, tmp_path:
     assert _current(session, "zj-westlake") == ("acquired", dt.date(2025, 5, 5))
 
 
+def _adds_up(output: str) -> dict[str, dict[str, int]]:
+    """The printed counts, after checking that every row read is accounted for exactly once."""
+    counts = report_counts(output)
+    assert counts, output
+    for kind, c in counts.items():
+        assert c["read"] == c["inserted"] + c["updated"] + c["unchanged"] + c["rejected"], (kind, c)
+    return counts
+
+
+def test_status_counts_add_up_to_the_rows_read(session: Session, tmp_path: Path) -> None:
+    """A companies row's status joins the history too, but is a companies row: it once was counted again
+    under status_history (read 2, inserted 2, unchanged 1), so the printed counts did not add up."""
+    history = [
+        {"company_id": "zj-westlake", "status": "operating", "as_of": "2020-01-01"},
+        {"company_id": "zj-westlake", "status": "ipo", "as_of": "2024-01-01"},
+    ]
+
+    def load(name: str, *args: str, **kinds: Any) -> dict[str, dict[str, int]]:
+        result = qilin_import(write_package(tmp_path / name, **kinds), *args)
+        assert result.exit_code == 0, result.output
+        return _adds_up(result.output)
+
+    first = load("1", companies=[westlake(status="ipo", status_as_of="2024-01-01"), overseas()],
+                 status_history=history)  # fmt: skip
+    assert first["companies"]["inserted"] == 2 and first["status_history"]["inserted"] == 2
+    again = load("2", companies=[westlake(status="ipo", status_as_of="2024-01-01"), overseas()],
+                 status_history=history)  # fmt: skip
+    assert again["status_history"]["unchanged"] == 2 and again["companies"]["unchanged"] == 2
+    # a new status in the companies file: that company changed (its status), the history file did not
+    closed = load("3", companies=[westlake(status="closed", status_as_of="2025-01-01"), overseas()],
+                  status_history=history)  # fmt: skip
+    assert (closed["companies"]["updated"], closed["companies"]["unchanged"]) == (1, 1)
+    # read, inserted, updated, unchanged, rejected
+    assert list(closed["status_history"].values()) == [2, 0, 0, 2, 0]
+    # companies alone: no status_history row in the report at all
+    alone = load("4", companies=[westlake(status="ipo", status_as_of="2025-02-01")])
+    assert "status_history" not in alone and alone["companies"]["updated"] == 1
+    # the history file alone, with a row rejected
+    bad = [*history, {"company_id": "zj-westlake", "status": "bankrupt", "as_of": "2025-03-01"},
+           {"company_id": "zj-westlake", "status": "acquired", "as_of": "2025-04-01"}]  # fmt: skip
+    skipped = load("5", "--skip-invalid", status_history=bad)
+    assert list(skipped["status_history"].values()) == [4, 1, 0, 2, 1]
+    assert _current(session, "zj-westlake") == ("acquired", dt.date(2025, 4, 1))
+
+
 def _valuations(session: Session) -> list[tuple[Any, ...]]:
     rows = session.execute(
         select(Valuation.as_of, Valuation.value, Valuation.currency, Valuation.evidence).order_by(

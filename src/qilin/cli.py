@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from rich.console import Console
+from typer.core import TyperGroup
 
 from qilin.audit import hooks as _audit_hooks  # noqa: F401  (workflow records into the audit log)
 from qilin.auth import cli as users_cli
 from qilin.common.messages import both
-from qilin.config import get_settings
+from qilin.config import SettingsError, get_settings
 from qilin.db import get_engine
 from qilin.demo import cli as demo_cli
+from qilin.demo.service import DEFAULT_ENTERPRISES, MAX_ENTERPRISES, MIN_RUN_ENTERPRISES
 from qilin.discovery import cli as discovery_cli
 from qilin.discovery import leads_cli
 from qilin.migrations import config as alembic_config
@@ -22,7 +26,24 @@ from qilin.scoring import cli as scoring_cli
 from qilin.tiers import cli as tiers_cli
 from qilin.tiers import selection_cli
 
+
+class RootGroup(TyperGroup):
+    """The ``qilin`` command group: settings it cannot start with (a malformed ``QILIN_DATABASE_URL``, an
+    unknown ``QILIN_ENV`` …), found by whichever command reads them first, end the command with their
+    bilingual message and status 2 instead of a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # the context class of typer's own click copy
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            Console(stderr=True, soft_wrap=True).print(
+                str(exc), style="bold red", markup=False, highlight=False
+            )
+            raise typer.Exit(2) from None
+
+
 app = typer.Typer(
+    cls=RootGroup,
     help="麒麟 Qilin — 独角兽企业发现、遴选、培育与报告平台 / unicorn discovery and cultivation platform",
     no_args_is_help=True,
     add_completion=False,
@@ -78,18 +99,10 @@ app.add_typer(users_cli.app, name="users")
 
 
 def _check_settings() -> None:
-    """Refuse to serve with insecure production settings (a default secret, cookies over plain HTTP)."""
-    from pydantic import ValidationError
-
+    """Refuse to serve with insecure production settings (a default secret, cookies over plain HTTP): read
+    afresh, a :class:`SettingsError` that :class:`RootGroup` reports."""
     get_settings.cache_clear()
-    try:
-        get_settings()
-    except ValidationError as exc:
-        for error in exc.errors():
-            Console(stderr=True).print(
-                str(error.get("msg", "")).removeprefix("Value error, "), style="bold red"
-            )
-        raise typer.Exit(2) from None
+    get_settings()
 
 
 def _serve(host: str, port: int, workers: int) -> None:
@@ -127,33 +140,69 @@ def run(
         True, "--serve/--no-serve", help="之后启动 Web 平台 / then serve the platform"
     ),
     enterprises: int = typer.Option(
-        5000, "--enterprises", min=0, max=1_000_000, help="首次运行的模拟企业数 / synthetic enterprises"
+        DEFAULT_ENTERPRISES,
+        "--enterprises",
+        help=f"首次运行的模拟企业数（{MIN_RUN_ENTERPRISES}–{MAX_ENTERPRISES:,}）/ synthetic enterprises "
+        f"on the first run ({MIN_RUN_ENTERPRISES} to {MAX_ENTERPRISES:,})",
     ),
 ) -> None:
-    """运行平台：迁移、首次加载演示数据与账户、启动 Web 平台 / Run the platform on its default database."""
+    """运行平台：迁移、首次加载演示数据与账户、启动 Web 平台 / Run the platform on its default database.
+
+    The first run (an empty registry) loads the demo data, the tier snapshots and the discovery run in one
+    transaction: all of them or, when any part fails, none, so the next run starts again from scratch."""
     from rich.table import Table
 
     from qilin.common.dates import today
     from qilin.common.progress import RichProgress
     from qilin.db import session_scope
-    from qilin.demo.service import build_demo, build_platform_views, create_demo_accounts, is_empty
+    from qilin.demo.service import (
+        build_demo,
+        build_platform_views,
+        create_demo_accounts,
+        has_platform_views,
+        is_empty,
+    )
+    from qilin.discovery.data import DiscoveryError
+    from qilin.tiers.service import TierError
 
+    if not MIN_RUN_ENTERPRISES <= enterprises <= MAX_ENTERPRISES:
+        Console(stderr=True, soft_wrap=True).print(
+            both(
+                "demo.enterprises_range",
+                min=MIN_RUN_ENTERPRISES,
+                max=f"{MAX_ENTERPRISES:,}",
+                value=enterprises,
+            ),
+            style="bold red",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(2)
     _check_settings()
     settings = get_settings()
-    console.print(f"数据库 / database: {settings.database_url}")
+    console.print(f"数据库 / database: {settings.database_url_shown}", markup=False)
     upgrade_database()
     with session_scope() as session:
         empty = is_empty(session)
+        views = has_platform_views(session)
     if empty:
         console.print("首次运行：加载演示数据 / first run: loading the demo data …")
-        with RichProgress() as progress, session_scope() as session:
-            build_demo(session, enterprises=enterprises, progress=progress)
-        console.print("梯队快照与智能发现评分 / tier snapshots and discovery scores …")
-        with session_scope() as session:
-            taken, scored = build_platform_views(session, today=today())
+        try:
+            with session_scope() as session:
+                with RichProgress() as progress:
+                    build_demo(session, enterprises=enterprises, progress=progress)
+                console.print("梯队快照与智能发现评分 / tier snapshots and discovery scores …")
+                taken, scored = build_platform_views(session, today=today())
+        except (DiscoveryError, TierError) as error:  # rolled back: nothing of the demo was kept
+            errors = Console(stderr=True, soft_wrap=True)
+            errors.print(both("demo.not_built"), style="bold red", markup=False, highlight=False)
+            errors.print(str(error), markup=False, highlight=False)
+            raise typer.Exit(1) from None
         console.print(
             f"快照 {taken} 个，评分企业 {scored} 家 / {taken} snapshots, {scored} enterprises scored"
         )
+    elif not views:
+        console.print(both("demo.views_missing"), style="yellow", markup=False, highlight=False)
     registry_cli.summary_command()
     with session_scope() as session:
         accounts = create_demo_accounts(session)

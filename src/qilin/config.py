@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from qilin.common.messages import both
+from qilin.db import parse_database_url
 
 DEFAULT_DATABASE_URL = "sqlite:///var/qilin.sqlite3"
 # Signs session cookies and API tokens in development and tests only; production refuses it.
 DEVELOPMENT_SECRET_KEY = "qilin-development-secret-not-for-production"
 
 
+ENVIRONMENTS = ("development", "test", "production")
+
+
 class InsecureSettingsError(ValueError):
     """Production settings that would put real data at risk (a default secret, cookies over plain HTTP)."""
+
+
+class SettingsError(Exception):
+    """Settings the platform cannot start with: one bilingual line per problem, naming the ``QILIN_*``
+    variable. The ``qilin`` command prints it as a message and exits with status 2 rather than a traceback
+    (:class:`qilin.cli.RootGroup`); the web server refuses to start with it."""
 
 
 class Settings(BaseSettings):
@@ -50,6 +62,24 @@ class Settings(BaseSettings):
     # The tier standard behind the tiers shown in lists and on the cockpit.
     default_standard: str = "zhejiang-2024"
 
+    @field_validator("env", mode="before")
+    @classmethod
+    def _known_env(cls, value: Any) -> Any:
+        if value not in ENVIRONMENTS:
+            raise ValueError(both("settings.env", value=str(value)[:40]))
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database_url(cls, value: str) -> str:
+        parse_database_url(value)  # DatabaseUrlError, a ValueError, says what is wrong
+        return value
+
+    @property
+    def database_url_shown(self) -> str:
+        """The database URL to print (``qilin run`` shows where it works): the password masked as ***."""
+        return parse_database_url(self.database_url).render_as_string(hide_password=True)
+
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.env != "production":
@@ -70,6 +100,23 @@ class Settings(BaseSettings):
         return self
 
 
+def describe_problems(error: ValidationError) -> str:
+    """The bilingual message of refused settings, one line each; never the refused values themselves
+    (a database URL or a secret key)."""
+    lines = []
+    for problem in error.errors():
+        if problem["type"] == "value_error":  # our validators: already bilingual and naming the variable
+            lines.append(str(problem["msg"]).removeprefix("Value error, "))
+        else:
+            variable = "QILIN_" + str(problem["loc"][0]).upper() if problem["loc"] else "QILIN_*"
+            lines.append(both("settings.invalid", variable=variable, detail=problem["msg"]))
+    return "\n".join(lines)
+
+
 @cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment (cached); :class:`SettingsError` when they are refused."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(describe_problems(exc)) from None

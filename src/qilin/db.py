@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -21,9 +22,13 @@ from sqlalchemy import (
     func,
     literal_column,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session
 from sqlalchemy.types import TypeDecorator
+
+from qilin.common.files import OutputError
+from qilin.common.messages import both
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -53,12 +58,58 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 SQLITE_POOL_SIZE = 40
 
 
+# The drivers Qilin ships with: SQLite (the standard library's) and PostgreSQL through psycopg 3.
+SUPPORTED_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg"})
+
+
+class DatabaseUrlError(ValueError):
+    """A database URL Qilin cannot use. The message is bilingual, names ``QILIN_DATABASE_URL`` and never
+    repeats the URL, which may hold a password."""
+
+
+def parse_database_url(url: str) -> URL:
+    """``url`` parsed, or :class:`DatabaseUrlError`: a SQLite file or a PostgreSQL database, nothing else.
+
+    >>> parse_database_url("postgresql://qilin:secret@db:5432/qilin").port
+    5432
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise DatabaseUrlError(both("settings.database_url")) from None
+    if parsed.drivername not in SUPPORTED_DRIVERS:
+        kind = parsed.drivername if parsed.drivername.replace("+", "").isalnum() else "?"
+        raise DatabaseUrlError(both("settings.database_kind", kind=kind))
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise DatabaseUrlError(both("settings.database_port"))
+    if parsed.drivername.startswith("sqlite") and parsed.database in (None, "", ":memory:"):
+        # An in-memory database would be a new, empty one on every connection of the pool.
+        raise DatabaseUrlError(both("settings.database_url"))
+    return parsed
+
+
 def normalize_url(url: str) -> str:
     """Use psycopg 3 for ``postgresql://`` URLs (SQLAlchemy would otherwise look for psycopg2)."""
-    parsed = make_url(url)
+    parsed = parse_database_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_folder(database: str) -> None:
+    """Create the folder of a SQLite file; a place that cannot hold it is refused with the reason."""
+    from qilin.config import SettingsError  # qilin.config imports this module
+
+    path = Path(database)
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a directory", database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = OutputError.from_os(path, exc)
+        raise SettingsError(
+            both("settings.database_folder", path=database, zh=reason.zh, en=reason.en)
+        ) from None
 
 
 def make_engine(url: str) -> Engine:
@@ -67,7 +118,7 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _sqlite_folder(parsed.database)
         # A pool as large as the web server's thread pool may use at once: a connection opened beyond it
         # would be closed after each request, and a new one starts with an empty page cache.
         engine = create_engine(url, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)

@@ -3,7 +3,10 @@
 A command that writes its result to ``--out`` checks the place before its long work
 (:func:`prepare_output`) and then writes through :func:`write_atomically`: a temporary file beside the
 target, renamed over it when complete. A reader sees the old file or the whole new one, never half of it,
-and a failed write leaves no stray temporary file.
+and a failed write leaves no stray temporary file. A command that writes a set of files into a folder
+(a data package) checks them all with :func:`prepare_folder` and writes them through
+:func:`write_folder_atomically`: into a temporary folder beside them, moved in only when every file is
+complete.
 """
 
 from __future__ import annotations
@@ -11,7 +14,10 @@ from __future__ import annotations
 import errno
 import os
 import secrets
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +67,12 @@ def prepare_output(path: Path) -> Path:
     """Create ``path``'s missing parent folders and check it can be written; raise :class:`OutputError`
     when it is a folder, a file stands where a folder is needed, or the folder cannot be written to."""
     path = Path(path)
-    if path.is_dir():
-        raise OutputError(path, "output.is_dir")
-    blocker = _file_in_the_way(path)
-    if blocker is not None:
-        raise OutputError(path, "output.not_dir", blocker=str(blocker))
-    try:
+    try:  # even looking a path up can fail: a name too long, a folder that cannot be read
+        if path.is_dir():
+            raise OutputError(path, "output.is_dir")
+        blocker = _file_in_the_way(path)
+        if blocker is not None:
+            raise OutputError(path, "output.not_dir", blocker=str(blocker))
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError.from_os(path, error) from error
@@ -102,3 +108,48 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
         raise OutputError.from_os(path, error) from error
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def output_path(text: str) -> Path:
+    """The path a user typed after ``--out``; an empty one is refused (``Path("")`` would silently be the
+    current folder)."""
+    if text == "":
+        raise OutputError(Path(text), "output.empty")
+    return Path(text)
+
+
+def prepare_folder(folder: Path, names: Iterable[str]) -> Path:
+    """Create ``folder`` (and its parents) and check that each of the files ``names`` can be written in it;
+    raise :class:`OutputError` otherwise (a file where the folder should be, a name too long …)."""
+    folder = Path(folder)
+    for name in names:
+        prepare_output(folder / name)
+    return folder
+
+
+@contextmanager
+def write_folder_atomically(folder: Path, names: Iterable[str]) -> Iterator[Path]:
+    """A new temporary folder inside ``folder`` to write the files ``names`` into; when the block ends
+    without error each file written there replaces its namesake in ``folder`` by a rename. The temporary
+    folder is always removed, so a failed or interrupted write leaves the old files as they were.
+
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp())
+    >>> with write_folder_atomically(out, ["a.csv"]) as staging:
+    ...     _ = (staging / "a.csv").write_text("x\\n")
+    >>> sorted(p.name for p in out.iterdir())
+    ['a.csv']
+    """
+    folder = prepare_folder(folder, names)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".qilin-", suffix=".tmp", dir=folder))
+    except OSError as error:
+        raise OutputError.from_os(folder, error) from error
+    try:
+        yield staging
+        for path in sorted(staging.iterdir()):
+            path.replace(folder / path.name)
+    except OSError as error:
+        raise OutputError.from_os(folder, error) from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

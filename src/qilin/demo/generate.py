@@ -44,6 +44,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from qilin.common.files import prepare_folder, write_folder_atomically
 from qilin.demo.real import data_text, real_unicorns
 from qilin.reference import industries, regions, tracks, uscc
 from qilin.registry.package import FILES
@@ -1333,7 +1334,9 @@ def generate_package(
     funded_share: float = FUNDED_SHARE,
     progress: Callable[[int], None] | None = None,
 ) -> GenerateSummary:
-    """Write the demo data package to ``out_dir`` (created if needed; its eight CSV files replaced).
+    """Write the demo data package to ``out_dir`` (created if needed; its eight CSV files replaced, all at
+    once when every one is complete: a failed or interrupted run leaves the old files as they were). An
+    ``out_dir`` that cannot be written raises :class:`~qilin.common.files.OutputError` before the work.
 
     >>> import tempfile
     >>> summary = generate_package(Path(tempfile.mkdtemp()), enterprises=50, seed=1)
@@ -1342,11 +1345,13 @@ def generate_package(
     """
     if enterprises < 0:
         raise ValueError("enterprises must not be negative")
+    if seed < 0:
+        raise ValueError("seed must not be negative")
     if not 0.0 <= funded_share <= 1.0:
         raise ValueError("funded_share must be between 0 and 1")
     if as_of < FIRST_FOUNDED:
         raise ValueError(f"as_of must be on or after {FIRST_FOUNDED.isoformat()}")
-    out_dir = Path(out_dir)
+    out_dir = prepare_folder(out_dir, [f"{kind}.csv" for kind in FILES])  # before the long work
     tables = _round_tables(load_round_model())
     names: list[str] = []
     weights: list[tuple[float, float, float, float]] = []
@@ -1366,27 +1371,29 @@ def generate_package(
         investor_w=np.asarray(weights, dtype=np.float64).T.copy(),
         funded_share=funded_share,
     )
-    writer = _PackageWriter(out_dir)
     real_companies = 0
-    try:
-        if include_real:
-            real = real_unicorns(as_of)
-            real_companies = len(real.companies)
-            for kind, rows in (
-                ("companies", real.companies),
-                ("valuations", real.valuations),
-                ("unicorn_events", real.unicorn_events),
-            ):
-                writer.write(kind, pl.DataFrame(rows, schema=_schema(kind)), synthetic=False, source=None)
-        for chunk, lo in enumerate(range(0, enterprises, CHUNK)):
-            hi = min(lo + CHUNK, enterprises)
-            frames = _synthetic_chunk(np.random.default_rng(seeds[1 + chunk]), ctx, lo, hi)
-            for kind, frame in frames.items():
-                writer.write(kind, frame, synthetic=True, source=SYNTHETIC_SOURCE)
-            if progress is not None:
-                progress(hi)
-    finally:
-        writer.close()
+    with write_folder_atomically(out_dir, [f"{kind}.csv" for kind in FILES]) as staging:
+        writer = _PackageWriter(staging)
+        try:
+            if include_real:
+                real = real_unicorns(as_of)
+                real_companies = len(real.companies)
+                for kind, rows in (
+                    ("companies", real.companies),
+                    ("valuations", real.valuations),
+                    ("unicorn_events", real.unicorn_events),
+                ):
+                    frame = pl.DataFrame(rows, schema=_schema(kind))
+                    writer.write(kind, frame, synthetic=False, source=None)
+            for chunk, lo in enumerate(range(0, enterprises, CHUNK)):
+                hi = min(lo + CHUNK, enterprises)
+                frames = _synthetic_chunk(np.random.default_rng(seeds[1 + chunk]), ctx, lo, hi)
+                for kind, frame in frames.items():
+                    writer.write(kind, frame, synthetic=True, source=SYNTHETIC_SOURCE)
+                if progress is not None:
+                    progress(hi)
+        finally:
+            writer.close()
     return GenerateSummary(
         out_dir=out_dir,
         counts=dict(writer.counts),
@@ -1407,6 +1414,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2025, 12, 31))
     parser.add_argument("--no-real", action="store_true", help="leave out the real CB Insights unicorns")
     args = parser.parse_args(argv)
+    if args.seed < 0 or args.enterprises < 0:
+        parser.error("--seed and --enterprises must not be negative")
     summary = generate_package(
         args.out_dir,
         enterprises=args.enterprises,

@@ -16,6 +16,14 @@ from qilin.registry.models import Enterprise
 
 DEFAULT_ENTERPRISES = 5000
 DEFAULT_SEED = 20240101
+# The largest synthetic cohort the CLIs accept (``qilin run``, ``qilin demo``, ``qilin demo generate``): the
+# scale the benchmarks (bench/) are run at; far more would run for hours or exhaust memory.
+MAX_ENTERPRISES = 1_000_000
+# The smallest cohort ``qilin run`` builds the platform on: fewer leave the discovery run without funding
+# rounds to score (about a third of the cohort raises) and the cockpit nearly empty.
+MIN_RUN_ENTERPRISES = 100
+# NumPy seeds are non-negative; 2**32 - 1 is the largest every NumPy seeding interface accepts.
+MAX_SEED = 2**32 - 1
 
 
 class DemoImportError(RuntimeError):
@@ -24,6 +32,17 @@ class DemoImportError(RuntimeError):
 
 def is_empty(session: Session) -> bool:
     return (session.scalar(select(func.count()).select_from(Enterprise)) or 0) == 0
+
+
+def has_platform_views(session: Session) -> bool:
+    """Whether a tier snapshot or a discovery run exists (what :func:`build_platform_views` makes)."""
+    from qilin.discovery.runs_models import DiscoveryRun
+    from qilin.tiers.models import TierSnapshot
+
+    return (
+        session.scalar(select(TierSnapshot.id).limit(1)) is not None
+        or session.scalar(select(DiscoveryRun.id).limit(1)) is not None
+    )
 
 
 def build_demo(

@@ -7,7 +7,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from qilin.common.files import OutputError, output_path
 from qilin.common.messages import both
 from qilin.common.progress import RichProgress
 from qilin.db import get_engine, session_scope
@@ -15,8 +17,9 @@ from qilin.registry.exporter import export_package
 from qilin.registry.importer import ImportReport, import_package
 from qilin.registry.service import RegistrySummary, registry_summary
 
-console = Console()
-err = Console(stderr=True)
+# No markup: file names, paths, tracks and city names from the data are printed as they are.
+console = Console(markup=False)
+err = Console(stderr=True, markup=False)
 
 MAX_ISSUES_SHOWN = 200
 
@@ -53,7 +56,7 @@ def _print_report(report: ImportReport, *, dry_run: bool) -> None:
 
 
 def import_command(
-    paths: list[Path] = typer.Argument(
+    paths: list[str] = typer.Argument(
         ..., help="数据包文件夹，或 CSV/XLSX 文件 / package folder or CSV/XLSX files"
     ),
     skip_invalid: bool = typer.Option(
@@ -66,11 +69,18 @@ def import_command(
     """导入数据包 / Import a data package (all-or-nothing by default)."""
     from qilin.cli import require_migrated
 
+    if any(path == "" for path in paths):  # Path("") would be the current folder
+        err.print(both("import.empty_path"), style="bold red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
     require_migrated()
     engine = get_engine()
     with RichProgress() as progress, session_scope(engine) as session:
         report = import_package(
-            session, paths=paths, skip_invalid=skip_invalid, dry_run=dry_run, progress=progress
+            session,
+            paths=[Path(path) for path in paths],
+            skip_invalid=skip_invalid,
+            dry_run=dry_run,
+            progress=progress,
         )
         if dry_run or report.refused:
             session.rollback()
@@ -79,15 +89,32 @@ def import_command(
         raise typer.Exit(1)
 
 
+def refuse_output(error: OutputError) -> typer.Exit:
+    """Print why an output path cannot be written (bilingual); the exit to raise."""
+    if error.key == "output.empty":
+        message = both(error.key)
+    else:
+        message = both("output.unwritable", path=str(error.path), zh=error.zh, en=error.en)
+    err.print(message, style="bold red", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
 def export_command(
-    out: Path = typer.Option(..., "--out", help="输出文件夹 / output folder"),
+    out_text: str = typer.Option(..., "--out", help="输出文件夹 / output folder"),
 ) -> None:
     """导出数据包 / Export the registry as a data package."""
     from qilin.cli import require_migrated
 
+    try:
+        out = output_path(out_text)
+    except OutputError as error:
+        raise refuse_output(error) from None
     require_migrated()
-    with session_scope() as session:
-        counts = export_package(session, out_dir=out)
+    try:
+        with session_scope() as session:
+            counts = export_package(session, out_dir=out)
+    except OutputError as error:
+        raise refuse_output(error) from None
     table = Table(title=f"导出 / exported to {out}")
     table.add_column("文件 file")
     table.add_column("行数 rows", justify="right")
@@ -98,9 +125,11 @@ def export_command(
 
 def render_summary(summary: RegistrySummary) -> None:
     console.print(
-        f"[bold]企业库概况 / registry summary[/bold]：{summary.enterprises} 家企业"
-        f"（其中模拟数据 {summary.synthetic} 家 / {summary.synthetic} synthetic），"
-        f"{summary.rounds} 笔融资 / rounds"
+        Text.assemble(
+            ("企业库概况 / registry summary", "bold"),
+            f"：{summary.enterprises} 家企业（其中模拟数据 {summary.synthetic} 家 / {summary.synthetic} "
+            f"synthetic），{summary.rounds} 笔融资 / rounds",
+        )
     )
     for title, rows in (
         ("按城市 / by city", summary.by_city),

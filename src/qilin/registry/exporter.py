@@ -2,15 +2,14 @@
 
 The output is deterministic (fixed column order, rows sorted by their identity), so importing an export into
 an empty database and exporting again gives identical files. Files are written to a temporary folder first
-and moved into place only when all are complete.
+and moved into place only when all are complete (:func:`qilin.common.files.write_folder_atomically`); an
+output folder that cannot be written raises :class:`~qilin.common.files.OutputError` before any work.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import shutil
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -20,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qilin.common.files import write_folder_atomically
 from qilin.registry.models import (
     Enterprise,
     EnterpriseTrack,
@@ -63,16 +63,10 @@ def _sort_key(row: list[Any]) -> tuple[str, ...]:
 
 
 def export_package(session: Session, *, out_dir: Path) -> dict[str, int]:
-    """Write every file of the data package into ``out_dir``; returns rows written per file."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".qilin-export-", dir=out_dir))
-    try:
-        counts = _export_into(session, staging)
-        for name in sorted(p.name for p in staging.iterdir()):
-            (staging / name).replace(out_dir / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return counts
+    """Write every file of the data package into ``out_dir``; returns rows written per file. Raises
+    :class:`~qilin.common.files.OutputError` when ``out_dir`` cannot be written (then no file changed)."""
+    with write_folder_atomically(out_dir, [f"{kind}.csv" for kind in FILES]) as staging:
+        return _export_into(session, staging)
 
 
 def _export_into(session: Session, folder: Path) -> dict[str, int]:

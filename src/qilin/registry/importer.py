@@ -139,6 +139,8 @@ class _Importer:
         # dropped table by table, which bounds the memory of large imports.
         self.keep_rows = keep_rows
         self.report = ImportReport()
+        # Companies counted unchanged whose status may yet add a history row (then counted updated).
+        self._unchanged_companies: set[str] = set()
 
     # ---- validation -------------------------------------------------------------------------------
 
@@ -318,7 +320,7 @@ class _Importer:
         for kind in EVENT_KINDS_BY_FILE:
             self._write_events(kind, by_kind[kind])
         # The status file's own rows first: on the same status and date they carry the more specific source.
-        self._write_statuses(by_kind["status_history"] + statuses)
+        self._write_statuses(by_kind["status_history"], from_companies=statuses)
 
     def _write_enterprises(self, records: list[Record]) -> list[Record]:
         counts = self.report.counts["companies"]
@@ -385,6 +387,7 @@ class _Importer:
                 changed_rows.append(merged)
             else:
                 counts.unchanged += 1
+                self._unchanged_companies.add(r["id"])
         self._insert(table, new_rows)
         counts.inserted += len(new_rows)
         if changed_rows:
@@ -534,9 +537,15 @@ class _Importer:
             table, [r | {"recorded_at": now} for r in self._new_by_identity(kind, table, identity, records)]
         )
 
-    def _write_statuses(self, observations: list[Record]) -> None:
-        """Add status observations to the history; an enterprise's status is its latest by as-of date."""
+    def _write_statuses(self, file_rows: list[Record], *, from_companies: list[Record]) -> None:
+        """Add status observations to the history; an enterprise's status is its latest by as-of date.
+
+        ``file_rows`` come from status_history files and are counted there (each one inserted or
+        unchanged); ``from_companies`` are the status columns of companies rows, already counted as
+        companies: an unchanged company whose status adds a history row is counted as updated instead.
+        """
         table = _table(StatusRecord)
+        observations = file_rows + from_companies
         enterprise_ids = sorted({o["enterprise_id"] for o in observations})
         history: dict[str, list[tuple[dt.date, int, str]]] = defaultdict(list)
         current: dict[str, tuple[str, dt.date | None]] = {}
@@ -553,27 +562,34 @@ class _Importer:
                 )
             ):
                 current[eid] = (status, as_of)
-        counts = self.report.counts["status_history"]
+        counts = self.report.counts["status_history"] if file_rows else KindCounts()
         now = utcnow()
         fresh: list[dict[str, Any]] = []
         sequence = 1 << 40  # new rows sort after stored ones on equal dates
-        for o in observations:
+        for position, o in enumerate(observations):
+            from_file = position < len(file_rows)
             eid = o["enterprise_id"]
             entries = history[eid]
             latest = max(entries)[2] if entries else None
             as_of = o["as_of"]
-            if as_of is None:
+            if as_of is None:  # only a companies row's status may come without a date
                 if latest == o["status"] or (latest is None and o["status"] == current[eid][0]):
                     continue
                 as_of = self.today
             if any(e[0] == as_of and e[2] == o["status"] for e in entries):
-                counts.unchanged += 1
+                if from_file:
+                    counts.unchanged += 1
                 continue
             sequence += 1
             entries.append((as_of, sequence, o["status"]))
             fresh.append(o | {"as_of": as_of, "recorded_at": now})
+            if from_file:
+                counts.inserted += 1
+            elif eid in self._unchanged_companies:
+                self._unchanged_companies.discard(eid)
+                self.report.counts["companies"].unchanged -= 1
+                self.report.counts["companies"].updated += 1
         self._insert(table, fresh)
-        counts.inserted += len(fresh)
         changes = []
         for eid in enterprise_ids:
             if not history[eid]:
