@@ -575,3 +575,65 @@ def test_a_leads_workbook_is_guarded_like_an_import(
         assert not report.refused and session.scalar(select(func.count()).select_from(Lead)) == 4
     finally:
         qilin_config.get_settings.cache_clear()
+
+
+# ---- hostile input on the command line (found by fuzzing) ----------------------------------------------
+
+
+def test_cli_shows_names_holding_rich_markup_as_they_are(
+    session: Session, tmp_path: Path, frozen_today: str
+) -> None:
+    enterprise(session, "zj-evil", "Evil[/bold] 科技", USCC_WESTLAKE)
+    session.commit()
+    path = write_leads(
+        tmp_path / "leads.csv",
+        [{"name": "Evil[/bold] 科技", "uscc": USCC_WESTLAKE, "contact": "[red]张三[/red] :smile:"}],
+    )
+    imported = cli(
+        "leads", "import", path, "--channel", "spin_off", "--recommender", "Rec[/i]", "--actor", "op[/u]"
+    )
+    assert imported.exit_code == 0, imported.output
+    assert "Evil[/bold] 科技" in imported.stdout
+    (lead,) = lead_rows(session)
+    moved = cli(
+        "leads", "advance", str(lead.id), "--to", "verifying", "--actor", "op[/u]", "--comment", "ok[/b]"
+    )
+    assert moved.exit_code == 0, moved.output
+    listed = cli("leads", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "Evil[/bold] 科技" in listed.stdout and "Rec[/i]" in listed.stdout
+    shown = cli("leads", "show", str(lead.id))
+    assert shown.exit_code == 0, shown.output
+    for text_ in ("[red]张三[/red] :smile:", "op[/u]", "ok[/b]", "Rec[/i]", "Evil[/bold] 科技"):
+        assert text_ in shown.stdout, text_
+    hit_rates = cli("leads", "recommenders")
+    assert hit_rates.exit_code == 0, hit_rates.output
+    assert "Rec[/i]" in hit_rates.stdout
+
+
+def test_cli_refuses_control_characters_in_the_actor_and_comment(
+    session: Session, tmp_path: Path, frozen_today: str
+) -> None:
+    path = write_leads(tmp_path / "leads.csv", [{"name": "滨江生物", "uscc": USCC_BINJIANG}])
+    options = ("--channel", "spin_off", "--recommender", "阿里巴巴")
+    refused = cli("leads", "import", path, *options, "--actor", "op\x01")
+    assert refused.exit_code == 1, refused.output
+    assert "操作人名称含不可见的控制字符（U+0001）" in refused.stderr and "actor name" in refused.stderr
+    refused = cli("leads", "import", path, "--channel", "spin_off", "--recommender", "阿里\x1b巴巴")
+    assert refused.exit_code == 1 and "--recommender" in refused.stderr and "U+001B" in refused.stderr
+    assert lead_rows(session) == []
+
+    assert cli("leads", "import", path, *options, "--actor", "省经信厅").exit_code == 0
+    (lead,) = lead_rows(session)
+    transitions = session.scalar(select(func.count()).select_from(LeadTransition))
+    for args, words in (
+        (("--actor", "op\x7f"), ("U+007F", "actor name")),
+        (("--actor", "\u200b"), ("请填写操作人", "an actor is required")),
+        (("--actor", "op", "--comment", "a\x02b"), ("--comment", "U+0002", "control character")),
+    ):
+        result = cli("leads", "advance", str(lead.id), "--to", "verifying", *args)
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit), result.exception
+        for word in words:
+            assert word in result.stderr, word
+    assert session.scalar(select(func.count()).select_from(LeadTransition)) == transitions

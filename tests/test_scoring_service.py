@@ -19,7 +19,7 @@ from qilin.reference.fx import default_table
 from qilin.registry.models import Enterprise, EnterpriseTrack, OperatingReport, StatusRecord, Valuation
 from qilin.scoring.index import get_index
 from qilin.scoring.indicators import INDICATORS
-from qilin.scoring.service import last_report_year, list_facts, rank
+from qilin.scoring.service import first_data_on, last_report_year, list_facts, rank
 
 AS_OF = "2025-06-30"
 
@@ -238,3 +238,79 @@ def test_rank_command_on_an_empty_registry(db_url: str) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["scores"] == []
     assert "没有可评分" in result.stderr
+
+
+# ---- hostile input (found by fuzzing the CLI) ------------------------------------------------------------
+
+
+def test_names_holding_rich_markup_are_shown_as_they_are(registry: Session, tmp_path: Path) -> None:
+    registry.get(Enterprise, "zj-a").name = "Evil[/bold] :smile:"  # type: ignore[union-attr]
+    registry.commit()
+    marked = tmp_path / "marked.yaml"
+    shipped = Path(get_index().path).read_text(encoding="utf-8")
+    marked.write_text(
+        shipped.replace("title_zh: 浙江省", "title_zh: 标题[/red]浙江省").replace(
+            "name_zh: 创新能力", "name_zh: 创新[/i]能力"
+        ),
+        encoding="utf-8",
+    )
+    result = cli("scoring", "rank", "--as-of", AS_OF, "--index", marked)
+    assert result.exit_code == 0, result.output
+    for shown in ("Evil[/bold] :smile:", "标题[/red]浙江省", "创新[/i]能力"):
+        assert shown in result.stdout, shown
+
+
+def test_first_data_on(registry: Session) -> None:
+    # the earliest valuation (zj-fx, 2022-06-01) precedes the end of the earliest report year (2022)
+    assert first_data_on(registry) == dt.date(2022, 6, 1)
+
+
+def test_an_as_of_date_before_any_data_is_warned_about(registry: Session) -> None:
+    before = cli("scoring", "rank", "--as-of", "2020-01-01", "--format", "csv")
+    assert before.exit_code == 0, before.output
+    assert "截至 2020-01-01 企业库中尚无任何经营数据或估值（最早的为 2022-06-01）" in before.stderr
+    assert "the ranking rests on imputed values and tracks only" in before.stderr
+    after = cli("scoring", "rank", "--as-of", "2022-06-01", "--format", "csv")
+    assert after.exit_code == 0, after.output
+    assert "尚无任何经营数据" not in after.stderr
+
+
+def test_a_registry_without_any_data_is_warned_about(session: Session) -> None:
+    _enterprise(session, "zj-bare")
+    session.commit()
+    assert first_data_on(session) is None
+    result = cli("scoring", "rank", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    assert "企业库中没有任何经营数据或估值" in result.stderr and "holds no operating report" in result.stderr
+
+
+def test_an_as_of_date_after_today_is_refused(db_url: str, frozen_today: str) -> None:
+    result = cli("scoring", "rank", "--as-of", "2026-07-01")
+    assert result.exit_code == 2, result.output
+    assert "评价日期 2026-07-01 晚于今天（2026-06-30）" in result.stderr
+    assert "after today (2026-06-30)" in result.stderr
+    assert cli("scoring", "rank", "--as-of", frozen_today).exit_code == 0
+
+
+def test_index_paths_that_cannot_be_read_get_a_bilingual_message(db_url: str, tmp_path: Path) -> None:
+    long_name = "a" * 300
+    cases = [
+        (long_name, ("无法读取指标体系文件", "文件名过长", "file name too long")),
+        (str(tmp_path / long_name / "index.yaml"), ("文件名过长", "file name too long")),
+        (str(tmp_path), ("这是一个文件夹", "cannot read the index file", "it is a folder")),
+        (str(tmp_path / "missing.yaml"), ("未找到指标体系", "no such index")),
+    ]
+    for name, words in cases:
+        result = cli("scoring", "rank", "--as-of", AS_OF, "--index", name)
+        assert result.exit_code == 2, result.output
+        assert isinstance(result.exception, SystemExit), result.exception
+        for word in words:
+            assert word in result.stderr, (name[:50], word)
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("id: x\ntitle_zh: x\ntitle_en: café\n".encode("latin-1"))
+    result = cli("scoring", "rank", "--as-of", AS_OF, "--index", latin1)
+    assert result.exit_code == 2, result.output
+    assert (
+        "第 3 行：文件不是 UTF-8 编码" in result.stderr
+        and "line 3: the file is not UTF-8 encoded" in result.stderr
+    )

@@ -20,6 +20,7 @@ from typer.testing import CliRunner, Result
 from factories import qilin_import, write_package
 from qilin.discovery.signals import Signal, SignalParams, add_months, find_signals
 from qilin.discovery.signals_cli import signals_command
+from qilin.registry.models import Enterprise
 from qilin.tiers.facts import convert_cents
 
 SINCE = dt.date(2024, 1, 1)
@@ -317,6 +318,15 @@ def test_cli_table_csv_json_and_kind(registry: str) -> None:
     later = json.loads(_ok(_invoke("--since", "2024-03-02", "--until", "2024-12-31", "--format", "json")))
     assert later and all("2024-03-02" <= p["date"] <= "2024-12-31" for p in later)
     assert not any(p["company_id"] == "dbl-exact" for p in later)
+
+
+def test_cli_table_shows_names_holding_rich_markup_as_they_are(registry: str, session: Session) -> None:
+    """Found by fuzzing: an enterprise or investor named like "Evil[/bold]" made the table raise."""
+    session.get(Enterprise, "dbl-exact").name = "Evil[/bold] :smile:"  # type: ignore[union-attr]
+    session.get(Enterprise, "t-jia").name = "[red]红[/red]"  # type: ignore[union-attr]
+    session.commit()
+    table = _ok(_invoke("--since", "2024-01-01"))
+    assert "【模拟】Evil[/bold] :smile:" in table and "[red]红[/red]" in table
 
 
 @pytest.mark.parametrize(

@@ -7,17 +7,40 @@ import sys
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from qilin.audit.service import Actor
 from qilin.auth import service
 from qilin.auth.errors import UserError
-from qilin.auth.passwords import generate_password
+from qilin.auth.passwords import generate_password, read_password
 from qilin.auth.roles import ROLE_LABELS, Role
+from qilin.common.messages import both
+from qilin.common.text import control_character
 from qilin.db import session_scope
 
 app = typer.Typer(help="用户与角色 / users and roles", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
+
+
+def _say(message: str) -> None:
+    # Names are printed as they are: no Rich markup ([/bold]) and no emoji codes (:smile:) in them.
+    console.print(message, markup=False, emoji=False, highlight=False)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(message, style="bold red", markup=False, emoji=False, highlight=False)
+    return typer.Exit(1)
+
+
+def _cli_actor() -> Actor:
+    """The operating-system user recorded as the actor; its name comes from the environment (USER,
+    LOGNAME), so a control character in it is refused rather than written into the audit log."""
+    actor = Actor.cli()
+    char = control_character(actor.name)
+    if char is not None:
+        raise _fail(both("actor.control", char=char))
+    return actor
 
 
 @app.command("create")
@@ -35,12 +58,12 @@ def create_command(
     from qilin.cli import require_migrated
 
     require_migrated()
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        generated = False
-    else:
-        password, generated = generate_password(), True
+    actor = _cli_actor()
     try:
+        if password_stdin:
+            password, generated = read_password(sys.stdin.buffer), False
+        else:
+            password, generated = generate_password(), True
         with session_scope() as session:
             user = service.create(
                 session,
@@ -50,15 +73,15 @@ def create_command(
                 region_code=region,
                 organization=organization,
                 enterprise_id=enterprise,
-                actor=Actor.cli(),
+                actor=actor,
             )
             label = ROLE_LABELS[Role(user.role)]
+            created = user.username
     except UserError as exc:
-        err.print(str(exc), style="bold red", markup=False)
-        raise typer.Exit(1) from None
-    console.print(f"已创建用户 / created user {username}（{label}）", markup=False)
+        raise _fail(str(exc)) from None
+    _say(f"已创建用户 / created user {created}（{label}）")
     if generated:
-        console.print(f"初始密码（仅显示一次）/ password, shown once: {password}", markup=False)
+        _say(f"初始密码（仅显示一次）/ password, shown once: {password}")
 
 
 @app.command("list")
@@ -72,11 +95,12 @@ def list_command() -> None:
         table.add_column(column)
     with session_scope() as session:
         for u in service.list_(session):
+            # Text, not str: stored names are shown as they are, never read as Rich markup.
             table.add_row(
-                u.username,
+                Text(u.username),
                 ROLE_LABELS[Role(u.role)],
-                u.region_code or "",
-                u.organization or u.enterprise_id or "",
+                Text(u.region_code or ""),
+                Text(u.organization or u.enterprise_id or ""),
                 u.locked_until.isoformat(timespec="minutes") if u.locked_until else "",
             )
     console.print(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+import unicodedata
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +19,8 @@ from qilin.auth.errors import AccountLocked, AddressThrottled, InvalidCredential
 from qilin.auth.models import User
 from qilin.auth.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, verify_password
 from qilin.auth.roles import REGIONAL_ROLES, Role
+from qilin.common.messages import t
+from qilin.common.text import control_character, is_blank
 from qilin.config import Settings
 from qilin.db import utcnow
 from qilin.reference import regions
@@ -37,6 +40,71 @@ def get_by_username(session: Session, *, username: str) -> User | None:
 
 def list_(session: Session) -> Sequence[User]:
     return session.scalars(select(User).order_by(User.username)).all()
+
+
+ORGANIZATION_MAX = 200  # the column's length
+
+# Characters that show nothing but make a different name: format characters (zero-width space, joiners,
+# direction marks, the byte-order mark), private-use and unassigned code points, and the fillers and
+# selectors Unicode marks as default-ignorable though they are letters or marks.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp", "Zs"})
+_INVISIBLE_CHARACTERS = frozenset(
+    {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B, 0x180C, 0x180D, 0x180F, 0x3164, 0xFFA0}
+    | set(range(0xFE00, 0xFE10))
+    | set(range(0xE0100, 0xE01F0))
+)
+
+
+def _user_error(key: str, **fields: Any) -> UserError:
+    return UserError(t(key, lang="zh", **fields), t(key, lang="en", **fields))
+
+
+def _invisible_character(text: str) -> str | None:
+    """The first character of ``text`` that shows nothing, as ``U+XXXX``; None when there is none."""
+    for c in text:
+        if unicodedata.category(c) in _INVISIBLE_CATEGORIES or ord(c) in _INVISIBLE_CHARACTERS:
+            return f"U+{ord(c):04X}"
+    return None
+
+
+def name_key(username: str) -> str:
+    """The form two user names share when they look alike: NFKC-normalised and case-folded (ADMIN,
+    ａｄｍｉｎ and admin are one name), with invisible characters dropped.
+
+    >>> name_key("ＡＤＭＩＮ") == name_key("admin")
+    True
+    """
+    visible = "".join(c for c in username if _invisible_character(c) is None)
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", visible).casefold())
+
+
+def _check_username(session: Session, username: str) -> None:
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise UserError("用户名不能为空、含空格或超过64个字符", "user name: 1–64 characters, no spaces")
+    char = control_character(username)
+    if char is not None:
+        raise _user_error("users.name_control", char=char)
+    char = _invisible_character(username)
+    if char is not None:
+        raise _user_error("users.name_invisible", char=char)
+    if get_by_username(session, username=username) is not None:
+        raise UserError(f"用户名 {username} 已存在", f"user {username} already exists")
+    key = name_key(username)
+    # Users are few (officials and institutions): comparing with each is cheaper than keeping a column.
+    for existing in session.scalars(select(User.username).order_by(User.username)):
+        if name_key(existing) == key:
+            raise _user_error("users.name_resembles", name=username, existing=existing)
+
+
+def _check_organization(organization: str | None) -> None:
+    if organization is None:
+        return
+    if (
+        is_blank(organization)
+        or control_character(organization) is not None
+        or len(organization) > ORGANIZATION_MAX
+    ):
+        raise _user_error("users.organization_invalid", max=ORGANIZATION_MAX)
 
 
 def _check_scope(role: Role, region_code: str | None) -> None:
@@ -73,8 +141,8 @@ def create(
 ) -> User:
     """A new user; the password is hashed (Argon2id) and never stored or logged in clear."""
     username = username.strip()
-    if not username or len(username) > 64 or any(c.isspace() for c in username):
-        raise UserError("用户名不能为空、含空格或超过64个字符", "user name: 1–64 characters, no spaces")
+    _check_username(session, username)
+    _check_organization(organization)
     try:
         role_ = Role(role)
     except ValueError:
@@ -94,8 +162,6 @@ def create(
             )
     if len(password) < MIN_LENGTH:
         raise UserError(f"密码至少 {MIN_LENGTH} 个字符", f"passwords have at least {MIN_LENGTH} characters")
-    if get_by_username(session, username=username) is not None:
-        raise UserError(f"用户名 {username} 已存在", f"user {username} already exists")
     user = User(
         username=username,
         password_hash=hash_password(password),

@@ -10,8 +10,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from qilin.common.messages import both, t
+from qilin.common.text import control_character, is_blank
 from qilin.db import MAX_ID, session_scope
 from qilin.discovery import leads as service
 from qilin.discovery.leads import LeadError, LeadImportReport, LeadView, channel_label, state_label
@@ -24,9 +26,41 @@ err = Console(stderr=True)
 MAX_ISSUES_SHOWN = 200
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    err.print(str(exc), style="bold red", markup=False, highlight=False)
+def _fail(exc: Exception | str) -> typer.Exit:
+    err.print(str(exc), style="bold red", markup=False, emoji=False, highlight=False)
     return typer.Exit(1)
+
+
+def _row(table: Table, *values: str) -> None:
+    """A row of stored text (names, comments, file names), shown as it is: ``Text`` is never read as Rich
+    markup, so a lead named "Evil[/bold]" neither breaks the table nor styles it."""
+    table.add_row(*(Text(value) for value in values))
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return ""
+
+
+def _actor(actor: str) -> str:
+    """``actor`` (an ``--actor`` option or the operating-system user, both recorded with every lead and
+    transition), refused when it holds a control character or shows nothing."""
+    char = control_character(actor)
+    if char is not None:
+        raise _fail(both("actor.control", char=char))
+    if is_blank(actor):
+        raise _fail(both("leads.actor_required"))
+    return actor
+
+
+def _plain_option(option: str, value: str | None) -> str | None:
+    """An option's text that is stored (a comment, a recommender's name): no control characters."""
+    char = None if value is None else control_character(value)
+    if char is not None:
+        raise _fail(f"{option}: {both('field.control_char', char=char)}")
+    return value
 
 
 def _require_db() -> None:
@@ -36,7 +70,7 @@ def _require_db() -> None:
 
 
 def _print(message: str) -> None:
-    console.print(message, markup=False, highlight=False)
+    console.print(message, markup=False, emoji=False, highlight=False)
 
 
 def _time(value: dt.datetime | None) -> str:
@@ -78,12 +112,14 @@ def import_command(
 ) -> None:
     """导入线索（默认全部成功才写入）/ Import leads (all-or-nothing by default)."""
     _require_db()
+    who = _actor(actor or _os_user())
+    recommender = _plain_option("--recommender", recommender)
     try:
         with session_scope() as session:
             report = service.import_leads(
                 session,
                 path=file,
-                actor=actor or getpass.getuser(),
+                actor=who,
                 channel=channel,
                 recommender=recommender,
                 recommender_kind=recommender_kind,
@@ -100,14 +136,14 @@ def import_command(
 
 def _render_import(report: LeadImportReport) -> None:
     for issue in report.issues[:MAX_ISSUES_SHOWN]:
-        err.print(issue.bilingual(), markup=False, highlight=False)
+        err.print(issue.bilingual(), markup=False, emoji=False, highlight=False)
     if len(report.issues) > MAX_ISSUES_SHOWN:
         more = len(report.issues) - MAX_ISSUES_SHOWN
         err.print(f"… 另有 {more} 处错误 / {more} more errors")
     if report.refused:
         err.print(both("leads.refused", count=len(report.issues)), style="bold red")
         return
-    table = Table(title=f"导入线索 / imported leads: {report.file}")
+    table = Table(title=Text(f"导入线索 / imported leads: {report.file}"))
     for column in ("行 line", "线索 lead", "企业名称 name", "结果 result", "统一社会信用代码匹配 USCC match",
                    "名称相近（仅供参考，不自动关联）similar names (suggestions only)"):  # fmt: skip
         table.add_column(column)
@@ -119,7 +155,7 @@ def _render_import(report: LeadImportReport) -> None:
         if o.duplicate_of_id:
             match.append(f"重复线索 duplicate of lead {o.duplicate_of_id}")
         similar = "; ".join(f"{s.kind} {s.id} {s.name} ({s.score:.2f})" for s in o.suggestions)
-        table.add_row(str(o.line), str(o.lead_id), o.name, result, "; ".join(match), similar)
+        _row(table, str(o.line), str(o.lead_id), o.name, result, "; ".join(match), similar)
     console.print(table)
     _print(
         both(
@@ -161,7 +197,8 @@ def list_command(
     ):
         table.add_column(column)
     for lead in leads:
-        table.add_row(
+        _row(
+            table,
             str(lead.id),
             _channel(lead.channel),
             names.get(lead.recommender_id, ""),
@@ -214,21 +251,22 @@ def _render_view(v: LeadView) -> None:
     facts.add_column("列 column")
     facts.add_column("值 value")
     for column, value in lead.submitted.items():
-        facts.add_row(str(column), str(value))
+        _row(facts, str(column), str(value))
     console.print(facts)
 
     similar = Table(title="名称相近（仅供参考，不自动关联）/ similar names (suggestions only, never linked)")
     for column in ("类型 kind", "编号 id", "名称 name", "相似度 score"):
         similar.add_column(column)
     for s in v.suggestions:
-        similar.add_row(s.kind, s.id, s.name, f"{s.score:.2f}")
+        _row(similar, s.kind, s.id, s.name, f"{s.score:.2f}")
     console.print(similar)
 
     log = Table(title="流转记录 / transitions")
     for column in ("时间 at (UTC)", "操作人 actor", "从 from", "到 to", "意见 comment", "企业 enterprise"):
         log.add_column(column)
     for tr in v.transitions:
-        log.add_row(
+        _row(
+            log,
             _time(tr.at),
             tr.actor,
             _state(tr.from_state),
@@ -253,13 +291,15 @@ def advance_command(
 ) -> None:
     """线索流转 / Move a lead to another state."""
     _require_db()
+    who = _actor(actor)
+    comment = _plain_option("--comment", comment)
     try:
         with session_scope() as session:
             moved = service.advance(
                 session,
                 lead_id=lead_id,
                 to_state=to,
-                actor=actor,
+                actor=who,
                 comment=comment,
                 enterprise_id=enterprise_id,
             )
@@ -295,7 +335,8 @@ def recommenders_command() -> None:
                    "独角兽率 unicorn %"):  # fmt: skip
         table.add_column(column, justify="left" if column[0] in "推类" else "right")
     for s in stats:
-        table.add_row(
+        _row(
+            table,
             s.name,
             s.kind,
             str(s.leads),

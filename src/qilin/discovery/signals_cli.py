@@ -16,6 +16,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from qilin.common.dates import parse_iso_date, today
 from qilin.common.messages import CATALOG
@@ -45,7 +46,7 @@ class Format(StrEnum):
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(message, style="bold red", markup=False, highlight=False)
+    err.print(message, style="bold red", markup=False, emoji=False, highlight=False)
     return typer.Exit(1)
 
 
@@ -156,12 +157,13 @@ def signals_command(
         table.add_column(column)
     for s in signals:
         name = f"{SYNTHETIC_MARK}{s.enterprise_name}" if s.is_synthetic else s.enterprise_name
+        # Text, not str: names and investors from the registry are never read as Rich markup.
         table.add_row(
             s.on.isoformat(),
-            f"{name}\n{s.enterprise_id}",
+            Text(f"{name}\n{s.enterprise_id}"),
             KIND_NAMES[s.kind][0],
-            f"{s.description_zh}\n{s.description_en}",
-            "\n".join(record_text(r) for r in s.records),
+            Text(f"{s.description_zh}\n{s.description_en}"),
+            Text("\n".join(record_text(r) for r in s.records)),
         )
     console.print(table)
     synthetic = sum(s.is_synthetic for s in signals)

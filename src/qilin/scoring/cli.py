@@ -14,8 +14,9 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from qilin.common.dates import parse_iso_date
+from qilin.common.dates import parse_iso_date, today
 from qilin.common.export_safety import safe_cell
 from qilin.scoring.errors import ScoringError
 from qilin.scoring.evaluate import ScoringResult
@@ -98,23 +99,25 @@ def _table(
         if result.root_consistency_ratio is not None
         else ""
     )
+    # Text, not str, for everything that comes from the registry or an index file: an enterprise called
+    # "Evil[/bold]" is shown as it is, never read as Rich markup.
     table = Table(
-        title=f"{index.title_zh}（截至 {as_of}）",
-        caption=f"排序：{RANKING_LABELS[result.ranking]}；赋权：{method}{cr}；组权重：{weights}",
+        title=Text(f"{index.title_zh}（截至 {as_of}）"),
+        caption=Text(f"排序：{RANKING_LABELS[result.ranking]}；赋权：{method}{cr}；组权重：{weights}"),
     )
     table.add_column("排名", justify="right")
     table.add_column("企业编号")
     table.add_column("企业名称")
     table.add_column("得分", justify="right")
     for group in result.groups:
-        table.add_column(group.name_zh, justify="right")
+        table.add_column(Text(group.name_zh), justify="right")
     table.add_column("补值指标")
     for s in result.scores[:limit]:
         by_group = s.group_contributions()
         table.add_row(
             str(s.rank),
-            s.company_id,
-            f"【模拟】{s.name}" if s.company_id in synthetic else s.name,
+            Text(s.company_id),
+            Text(f"【模拟】{s.name}" if s.company_id in synthetic else s.name),
             f"{s.score:.4f}",
             *(f"{by_group.get(g.id, 0.0):.4f}" for g in result.groups),
             "、".join(INDICATORS[c.indicator].label_zh for c in s.imputed) or "—",
@@ -136,6 +139,8 @@ def rank_command(
         on: dt.date = parse_iso_date(as_of)
     except ValueError:
         raise _fail(both("cli.bad_date", value=as_of)) from None
+    if on > today():
+        raise _fail(both("cli.future_date", value=on.isoformat(), today=today().isoformat()))
     if output_format not in FORMATS:
         raise _fail(both("cli.bad_format", value=output_format))
     try:
@@ -148,17 +153,22 @@ def rank_command(
     from qilin.cli import require_migrated
     from qilin.db import session_scope
     from qilin.registry.models import Enterprise
-    from qilin.scoring.service import rank
+    from qilin.scoring.service import first_data_on, rank
 
     require_migrated()
     with session_scope() as session:
         result = rank(session, as_of=on, index=definition)
+        first = first_data_on(session)
         # 模拟数据 is labelled wherever it is shown.
         synthetic = frozenset(session.scalars(select(Enterprise.id).where(Enterprise.is_synthetic)))
 
     err = Console(stderr=True)
     if not result.scores:
         err.print(both("cli.none_scored", as_of=on.isoformat()), style="yellow")
+    elif first is None:
+        err.print(both("cli.no_data"), style="yellow", highlight=False)
+    elif on < first:
+        err.print(both("cli.before_data", as_of=on.isoformat(), first=first.isoformat()), style="yellow")
     if output_format == "csv":
         typer.echo(_csv(result, limit, synthetic), nl=False)
     elif output_format == "json":
@@ -182,13 +192,13 @@ def indexes_command() -> None:
         try:
             definition = load_index(path)
         except ScoringError as exc:
-            table.add_row(path.stem, str(exc), "", "", "", "")
+            table.add_row(Text(path.stem), Text(str(exc)), "", "", "", "")
             continue
         crs = [result.consistency_ratio for _, result in definition.consistency()]
         name = path.stem + (" *" if path.stem == DEFAULT_INDEX else "")
         table.add_row(
-            name,
-            definition.title_zh,
+            Text(name),
+            Text(definition.title_zh),
             definition.ranking,
             definition.weights.method
             + (f" α={definition.weights.alpha:g}" if definition.weights.alpha is not None else ""),

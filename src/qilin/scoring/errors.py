@@ -4,6 +4,7 @@ Class tree::
 
     ScoringError                  anything the scoring feature refuses
     ├── IndexNotFoundError        no shipped index by that name and no such file
+    ├── IndexUnreadableError      a path that cannot be read: a folder, too long a name, no access …
     └── IndexFileError            an index file is refused; names the file and the line
         └── InconsistentMatrixError   a pairwise matrix has consistency ratio CR ≥ 0.10
 """
@@ -46,6 +47,20 @@ class IndexNotFoundError(ScoringError):
 
     def message(self, lang: str = "zh") -> str:
         return t("index.not_found", lang=lang, name=self.name)
+
+
+class IndexUnreadableError(ScoringError):
+    """``path`` cannot be read as an index file; ``zh`` and ``en`` say why (a folder, no access …)."""
+
+    def __init__(self, path: str, *, zh: str, en: str) -> None:
+        super().__init__(path)
+        self.path = path
+        self.reason = Bilingual(zh, en)
+
+    def message(self, lang: str = "zh") -> str:
+        # A path too long for the system is too long to read in full: its start and end say which it was.
+        shown = self.path if len(self.path) <= 120 else f"{self.path[:60]}…{self.path[-40:]}"
+        return t("index.unreadable", lang=lang, path=shown, reason=getattr(self.reason, lang))
 
 
 class IndexFileError(ScoringError):

@@ -42,6 +42,7 @@ reciprocal on the Saaty scale or whose consistency ratio is 0.10 or more is refu
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import re
 from collections.abc import Sequence
@@ -53,7 +54,14 @@ from typing import Literal, cast
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from qilin.scoring.errors import Bilingual, InconsistentMatrixError, IndexFileError, IndexNotFoundError
+from qilin.common.files import OutputError
+from qilin.scoring.errors import (
+    Bilingual,
+    InconsistentMatrixError,
+    IndexFileError,
+    IndexNotFoundError,
+    IndexUnreadableError,
+)
 from qilin.scoring.indicators import INDICATORS
 from qilin.scoring.messages import t
 from qilin.scoring.normalize import DIRECTIONS, METHODS, Direction, Method
@@ -428,12 +436,20 @@ def parse_index(text: str, *, path: Path | str = "<string>") -> IndexDefinition:
 def load_index(path: Path) -> IndexDefinition:
     """The index file at ``path``, validated; raises :class:`IndexFileError` naming the file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise IndexFileError(path, 1, "index.syntax", problem="not UTF-8 / 非 UTF-8 编码") from exc
+        data = path.read_bytes()
     except OSError as exc:
-        raise IndexNotFoundError(str(path)) from exc
+        raise _unreadable(str(path), exc) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IndexFileError(path, data.count(b"\n", 0, exc.start) + 1, "index.not_utf8") from None
     return parse_index(text, path=path)
+
+
+def _unreadable(name: str, error: OSError) -> IndexUnreadableError:
+    # The reasons (a folder, no access, too long a name …) read as they do for output files.
+    reason = OutputError.from_os(Path(name), error)
+    return IndexUnreadableError(name, zh=reason.zh, en=reason.en)
 
 
 def shipped_indexes() -> list[Path]:
@@ -447,8 +463,15 @@ def resolve_index(name: str) -> Path:
         if name in (path.stem, path.name):
             return path
     candidate = Path(name)
-    if candidate.is_file():
-        return candidate
+    try:
+        if candidate.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a directory", name)
+        if candidate.is_file():
+            return candidate
+    except OSError as exc:  # too long a name, a loop of links, no access to a folder on the way
+        raise _unreadable(name, exc) from None
+    except ValueError:  # a NUL in the name: no file has one
+        pass
     raise IndexNotFoundError(name)
 
 

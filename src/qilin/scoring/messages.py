@@ -20,6 +20,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "index file {path}, line {line}: {detail}",
     },
     "index.not_found": {"zh": "未找到指标体系：{name}", "en": "no such index: {name}"},
+    "index.unreadable": {
+        "zh": "无法读取指标体系文件 {path}：{reason}",
+        "en": "cannot read the index file {path}: {reason}",
+    },
+    "index.not_utf8": {"zh": "文件不是 UTF-8 编码", "en": "the file is not UTF-8 encoded"},
     "index.syntax": {"zh": "YAML 语法错误：{problem}", "en": "YAML syntax error: {problem}"},
     "index.empty": {"zh": "文件为空", "en": "the file is empty"},
     "index.expected_mapping": {"zh": "此处应为键值映射", "en": "a mapping is expected here"},
@@ -137,6 +142,21 @@ CATALOG: dict[str, dict[str, str]] = {
     "cli.bad_format": {
         "zh": "输出格式应为 table、csv 或 json：{value}",
         "en": "the format must be table, csv or json: {value}",
+    },
+    "cli.future_date": {
+        "zh": "评价日期 {value} 晚于今天（{today}）",
+        "en": "the as-of date {value} is after today ({today})",
+    },
+    "cli.before_data": {
+        "zh": "注意：截至 {as_of} 企业库中尚无任何经营数据或估值（最早的为 {first}），"
+        "排名只依据补值和赛道，不宜采用",
+        "en": "warning: the registry holds no operating report or valuation on or before {as_of} "
+        "(the earliest is of {first}); the ranking rests on imputed values and tracks only",
+    },
+    "cli.no_data": {
+        "zh": "注意：企业库中没有任何经营数据或估值，排名只依据补值和赛道，不宜采用",
+        "en": "warning: the registry holds no operating report or valuation; "
+        "the ranking rests on imputed values and tracks only",
     },
     "cli.none_scored": {
         "zh": "截至 {as_of} 没有可评分的存续企业",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qilin.common.money import Money
@@ -194,6 +194,16 @@ def list_facts(session: Session, *, as_of: dt.date) -> list[EnterpriseFacts]:
         facts = _with_report(facts, reports.get(enterprise_id, {}))
         out.append(_with_valuations(facts, valuations.get(enterprise_id, [])))
     return out
+
+
+def first_data_on(session: Session) -> dt.date | None:
+    """The first date on which any dated fact an indicator reads was known: the earliest valuation, or
+    the last day of the earliest report year (a year's report counts once the year has ended). None when
+    the registry holds neither; before this date every dated indicator of every enterprise is imputed."""
+    first_valuation = session.scalar(select(func.min(Valuation.as_of)))
+    first_year = session.scalar(select(func.min(OperatingReport.year)))
+    known = [d for d in (first_valuation, None if first_year is None else dt.date(first_year, 12, 31)) if d]
+    return min(known, default=None)
 
 
 def rank(session: Session, *, as_of: dt.date, index: IndexDefinition) -> ScoringResult:
