@@ -218,8 +218,15 @@ def test_send_back_needs_a_comment_and_notice_needs_its_dates(
             selection.advance(session, year=YEAR, to_state="draft", actor="杭州市经信局", comment=comment)
         assert exc.value.key == "selection.comment_required"
     with pytest.raises(SelectionError) as exc:
-        selection.advance(session, year=YEAR, to_state="provincial_review", actor=" ")
-    assert exc.value.key == "selection.actor_required"
+        selection.advance(session, year=YEAR, to_state="draft", actor="杭州市经信局", comment="退\x1b回")
+    assert exc.value.key == "field.control_char" and "U+001B" in str(exc.value)
+    for blank in (" ", "\u200b"):
+        with pytest.raises(SelectionError) as exc:
+            selection.advance(session, year=YEAR, to_state="provincial_review", actor=blank)
+        assert exc.value.key == "selection.actor_required"
+    with pytest.raises(SelectionError) as exc:
+        selection.advance(session, year=YEAR, to_state="provincial_review", actor="杭州\x00市")
+    assert exc.value.key == "field.control_char"
     with pytest.raises(SelectionError) as exc:
         selection.advance(
             session,

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qilin.audit.models import AuditEntry
+from qilin.common.text import CONTROL
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,14 @@ class Actor:
 
     @classmethod
     def cli(cls) -> Actor:
+        """The operating-system user. Its name comes from the environment (LOGNAME, USER …), so a control
+        character in it is recorded escaped (``\\u0001``): truthful, and harmless in the log, its pages and
+        exports."""
         try:
             user = getpass.getuser()
         except Exception:  # no login name in some containers
             user = "unknown"
+        user = CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", user)
         return cls(name=f"cli:{user}", channel="cli", address="local")
 
 

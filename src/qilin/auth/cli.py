@@ -14,8 +14,6 @@ from qilin.auth import service
 from qilin.auth.errors import UserError
 from qilin.auth.passwords import generate_password, read_password
 from qilin.auth.roles import ROLE_LABELS, Role
-from qilin.common.messages import both
-from qilin.common.text import control_character
 from qilin.db import session_scope
 
 app = typer.Typer(help="用户与角色 / users and roles", no_args_is_help=True)
@@ -33,16 +31,6 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _cli_actor() -> Actor:
-    """The operating-system user recorded as the actor; its name comes from the environment (USER,
-    LOGNAME), so a control character in it is refused rather than written into the audit log."""
-    actor = Actor.cli()
-    char = control_character(actor.name)
-    if char is not None:
-        raise _fail(both("actor.control", char=char))
-    return actor
-
-
 @app.command("create")
 def create_command(
     username: str = typer.Argument(..., help="用户名 / user name"),
@@ -58,7 +46,7 @@ def create_command(
     from qilin.cli import require_migrated
 
     require_migrated()
-    actor = _cli_actor()
+    actor = Actor.cli()
     try:
         if password_stdin:
             password, generated = read_password(sys.stdin.buffer), False

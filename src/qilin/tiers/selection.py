@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from qilin.common.dates import today
 from qilin.common.messages import SHARED, both, t
+from qilin.common.text import control_character, is_blank
 from qilin.common.workflow import Workflow
 from qilin.db import utcnow
 from qilin.reference import regions
@@ -121,9 +122,21 @@ def _check_year(year: int) -> None:
         raise _error("selection.year_range", min=YEAR_MIN, max=YEAR_MAX, year=year)
 
 
-def _required(value: str | None, key: str, *, limit: int | None = None) -> str:
+def _optional(value: str | None) -> str | None:
+    """Free text (an actor, a comment, an objection) stripped; None when it shows nothing; refused with a
+    control character, which would reach the audit log, the pages and the exports."""
     text = (value or "").strip()
-    if not text:
+    if not text or is_blank(text):
+        return None
+    char = control_character(text)
+    if char is not None:
+        raise _error("field.control_char", char=char)
+    return text
+
+
+def _required(value: str | None, key: str, *, limit: int | None = None) -> str:
+    text = _optional(value)
+    if text is None:
         raise _error(key)
     if limit is not None and len(text) > limit:
         raise _error("selection.too_long", max=limit)
@@ -262,7 +275,7 @@ def advance(
             allowed=partial(states_text, allowed_next(current)),
         )
     actor = _required(actor, "selection.actor_required", limit=ACTOR_MAX)
-    note = (comment or "").strip() or None
+    note = _optional(comment)
     if (current, to_state) in RETURNS and note is None:
         raise _error("selection.comment_required")
     if to_state == "public_notice":
