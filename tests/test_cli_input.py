@@ -138,3 +138,33 @@ def test_the_summary_prints_cities_and_paths_as_they_are(db_url: str, tmp_path: 
     out = tmp_path / "out[/bold]"
     exported = cli("export", "--out", out)
     assert exported.exit_code == 0 and (out / "companies.csv").is_file(), exported.output
+
+
+# ---- usage errors: click's English with Chinese before it ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "chinese"),
+    [
+        (["discover", "rank"], "缺少参数 '--as-of' / Missing option '--as-of'."),
+        (["demo", "--seed", "-1"], "参数 '--seed' 的值无效：不能小于 0 / Invalid value for '--seed'"),
+        (["discover", "train", "--horizon-years", "abc"], "参数 '--horizon-years' 的值无效：应为整数 /"),
+        (["tiers", "explain", "X", "--as-of", "2024-01-01", "--lang", "fr"], "参数 '--lang' 的值无效 / Inv"),
+        (["discover", "rank", "--bogus"], "没有这个选项：--bogus / No such option: --bogus"),
+        (["--bogus"], "没有这个选项：--bogus / No such option: --bogus"),
+        (["tiers", "nosuch"], "没有这个命令：'nosuch' / No such command 'nosuch'."),
+    ],
+    ids=["missing", "range", "integer", "choice", "option", "root-option", "command"],
+)
+def test_usage_errors_are_told_in_chinese_too(args: list[str], chinese: str) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    text = " ".join(line.strip("│ ") for line in result.output.splitlines())  # the panel wraps lines
+    assert " ".join(chinese.split()) in " ".join(text.split()), result.output
+
+
+def test_a_bilingual_message_of_ours_is_not_translated_twice() -> None:
+    result = cli("tiers", "evaluate", "--as-of", "2024-13-01")
+    assert result.exit_code == 2
+    assert "日期应为 YYYY-MM-DD / dates are YYYY-MM-DD" in result.output
+    assert "的值无效" not in result.output

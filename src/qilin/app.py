@@ -184,7 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        from qilin.web import validation
+        from qilin.common import validation
 
         errors = list(exc.errors())
         if not is_api(request):

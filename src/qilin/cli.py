@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import typer
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from pydantic import ValidationError
 from rich.console import Console
 from typer.core import TyperGroup
 
 from qilin.audit import hooks as _audit_hooks  # noqa: F401  (workflow records into the audit log)
 from qilin.auth import cli as users_cli
-from qilin.common.messages import both
+from qilin.common.messages import both, t
+from qilin.common.validation import explain
 from qilin.config import SettingsError, get_settings
 from qilin.db import get_engine
 from qilin.demo import cli as demo_cli
@@ -26,15 +29,58 @@ from qilin.scoring import cli as scoring_cli
 from qilin.tiers import cli as tiers_cli
 from qilin.tiers import selection_cli
 
+_INVALID = re.compile(r"^Invalid value for (?P<hint>.+?): ")
+_MISSING = re.compile(r"^Missing (?:option|argument|parameter) (?P<hint>.+?)\.$")
+_NO_COMMAND = re.compile(r"^No such command (?P<name>.+?)\.$")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def bilingual_usage_error(error: typer.TyperException) -> None:
+    """Put Chinese before click's English usage error ("Missing option '--as-of'.", "Invalid value for
+    '--seed': Input should be greater than or equal to 0"): a missing or unknown option, a value out of
+    range named with its bound. Typer prints ``format_message()`` in its error panel, so that is what is
+    replaced. A message of ours (already bilingual) and the bare ``qilin`` (help) are left alone."""
+    kind = type(error).__name__  # click's classes are typer's private copy: told apart by name, as typer does
+    if kind == "NoArgsIsHelpError" or not hasattr(error, "format_message"):
+        return
+    english = str(error.format_message())
+    if _CJK.search(english):
+        return
+    zh = t("cli.usage")
+    if (found := _MISSING.match(english)) is not None:
+        zh = t("cli.missing", hint=found["hint"])
+    elif (found := _INVALID.match(english)) is not None:
+        cause = error.__cause__  # typer checks bounds and types with pydantic
+        problems = cause.errors() if isinstance(cause, ValidationError) else []
+        reason = explain(problems[0])[0] if problems else ""
+        reason = "" if reason == t("validation.invalid") else reason  # nothing more than "invalid"
+        zh = t("cli.invalid", hint=found["hint"], reason=f"：{reason}" if reason else "")
+    elif kind == "NoSuchOption":
+        zh = t("cli.no_such_option", name=str(getattr(error, "option_name", "")))
+    elif (found := _NO_COMMAND.match(english)) is not None:
+        zh = t("cli.no_such_command", name=found["name"])
+    text = f"{zh} / {english}"
+    error.format_message = lambda: text  # type: ignore[method-assign]
+
 
 class RootGroup(TyperGroup):
     """The ``qilin`` command group: settings it cannot start with (a malformed ``QILIN_DATABASE_URL``, an
     unknown ``QILIN_ENV`` …), found by whichever command reads them first, end the command with their
-    bilingual message and status 2 instead of a traceback."""
+    bilingual message and status 2 instead of a traceback; usage errors are told in Chinese too."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except typer.TyperException as exc:  # an unknown option of ``qilin`` itself
+            bilingual_usage_error(exc)
+            raise
 
     def invoke(self, ctx: Any) -> Any:  # the context class of typer's own click copy
         try:
             return super().invoke(ctx)
+        except typer.TyperException as exc:  # subcommands parse their options in here
+            bilingual_usage_error(exc)
+            raise
         except SettingsError as exc:
             Console(stderr=True, soft_wrap=True).print(
                 str(exc), style="bold red", markup=False, highlight=False

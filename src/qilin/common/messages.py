@@ -110,7 +110,13 @@ CATALOG: dict[str, dict[str, str]] = {
     "http.405": {"zh": "不支持该请求方法", "en": "method not allowed"},
     "http.other": {"zh": "请求未能完成（{status}）", "en": "{phrase} ({status})"},
     "http.422": {"zh": "请求参数无效", "en": "invalid request parameters"},
-    # request parameters pydantic refused (qilin.web.validation); the English half is pydantic's own
+    # command-line usage errors (qilin.cli.bilingual_usage_error); the English half is click's own
+    "cli.usage": {"zh": "命令用法有误（用 --help 查看用法）", "en": "usage error"},
+    "cli.missing": {"zh": "缺少参数 {hint}", "en": "missing {hint}"},
+    "cli.invalid": {"zh": "参数 {hint} 的值无效{reason}", "en": "invalid value for {hint}"},
+    "cli.no_such_option": {"zh": "没有这个选项：{name}", "en": "no such option: {name}"},
+    "cli.no_such_command": {"zh": "没有这个命令：{name}", "en": "no such command: {name}"},
+    # request parameters pydantic refused (qilin.common.validation); the English half is pydantic's own
     "validation.invalid": {"zh": "取值无效", "en": "invalid value"},
     "validation.too_short": {"zh": "内容过短（至少 {min} 个字符）", "en": "too short"},
     "validation.too_many": {"zh": "项数过多（最多 {max} 项）", "en": "too many items"},

@@ -17,6 +17,7 @@ from qilin.auth import service as users
 from qilin.auth.errors import AuthError
 from qilin.auth.roles import Permission
 from qilin.auth.scope import Principal
+from qilin.common import validation
 from qilin.common.dates import today
 from qilin.common.messages import t as shared_t
 from qilin.config import get_settings
@@ -25,7 +26,7 @@ from qilin.reference import regions
 from qilin.registry import schemas
 from qilin.registry import service as registry_service
 from qilin.tiers.explain import tier_name
-from qilin.web import cockpit, enterprises, excel, validation, views
+from qilin.web import cockpit, enterprises, excel, views
 from qilin.web.messages import t
 from qilin.web.render import TEMPLATES, render
 from qilin.web.security import (

@@ -1,4 +1,4 @@
-"""Pydantic's validation errors in both languages.
+"""Pydantic's validation errors in both languages (API answers, the edit form, command-line options).
 
 Pydantic writes its messages in English only ("Input should be a valid integer"). The API's 422 answers and
 the edit form show them to people who read Chinese first, so the common error types are translated from
