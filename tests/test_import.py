@@ -348,6 +348,14 @@ RULES: dict[str, tuple[dict[str, list[dict[str, Any]]], str, int, str, str, str,
         {"companies": [westlake(founded_on=TOMORROW)]},
         "companies.csv", 2, "founded_on", TOMORROW, f"日期晚于今天（{TODAY}）", f"(today is {TODAY})",
     ),
+    "founding-date-before-1900": (
+        {"companies": [westlake(founded_on="0001-01-01")]},
+        "companies.csv", 2, "founded_on", "0001-01-01", "日期早于 1900-01-01", "date is before 1900-01-01",
+    ),
+    "round-date-before-1900": (
+        {"companies": [overseas()], "rounds": [round_("us-acme", "1899-12-31", amount="1", currency="USD")]},
+        "rounds.csv", 2, "announced_on", "1899-12-31", "日期早于 1900-01-01", "date is before 1900-01-01",
+    ),
     "future-round-date": (
         {"companies": [overseas()], "rounds": [round_("us-acme", TOMORROW, amount="1", currency="USD")]},
         "rounds.csv", 2, "announced_on", TOMORROW, "日期晚于今天", "date is in the future",

@@ -252,6 +252,7 @@ def test_patch_corrects_fields_and_refuses_what_it_must(
         (Role.county_officer, {"name": None}),
         (Role.county_officer, {"name": "x" * 201}),
         (Role.county_officer, {"founded_on": "2999-01-01"}),
+        (Role.county_officer, {"founded_on": "0001-01-01"}),
         (Role.county_officer, {"founded_on": "not-a-date"}),
         (Role.county_officer, {"industry_code": "9999"}),
         (Role.county_officer, {"region_code": "33010"}),

@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+EARLIEST = dt.date(1900, 1, 1)
+"""The earliest date a record may carry (a founding, a round, a valuation, an event) and the earliest as-of
+date: enterprises in the registry were registered long after it, so an earlier date is a typo (0001-01-01,
+a two-digit year), and date arithmetic near year 1 fails."""
+
 
 def today() -> dt.date:
     """Today's date; ``QILIN_TODAY`` (ISO date) freezes it for tests and reproducible runs."""

@@ -54,6 +54,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "not a valid date: dates must be ISO YYYY-MM-DD and exist",
     },
     "date.future": {"zh": "日期晚于今天（{today}）", "en": "date is in the future (today is {today})"},
+    "date.too_early": {
+        "zh": "日期早于 {earliest}，应是笔误",
+        "en": "date is before {earliest}: a typo?",
+    },
     "region.unknown": {"zh": "未知的行政区划代码", "en": "unknown region code (GB/T 2260)"},
     "industry.unknown": {
         "zh": "未知的行业代码（GB/T 4754-2017）",

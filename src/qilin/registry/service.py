@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qilin.audit.service import Actor, record
-from qilin.common.dates import today
-from qilin.common.messages import t
+from qilin.common.dates import EARLIEST, today
+from qilin.common.messages import both, t
 from qilin.db import utcnow
 from qilin.reference import industries, regions, tracks
 from qilin.registry.models import Enterprise, EnterpriseTrack, FundingRound
@@ -139,6 +139,8 @@ def update(
         raise UpdateRefused(
             f"{t('date.future', today=today())} / {t('date.future', lang='en', today=today())}"
         )
+    if isinstance(founded, dt.date) and founded < EARLIEST:
+        raise UpdateRefused(both("date.too_early", earliest=EARLIEST.isoformat()))
     changed: dict[str, tuple[object, object]] = {}
     for key, value in changes.items():
         old = getattr(enterprise, key)

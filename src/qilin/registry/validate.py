@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from qilin.common.currency import normalize_currency
-from qilin.common.dates import parse_iso_date
+from qilin.common.dates import EARLIEST, parse_iso_date
 from qilin.common.text import control_character, is_blank
 from qilin.reference import industries, regions, tracks, uscc
 from qilin.registry.issues import ImportIssue
@@ -99,6 +99,9 @@ class RowChecker:
             return None
         if parsed > self.today:
             self.fail(column, value, "date.future", today=self.today.isoformat())
+            return None
+        if parsed < EARLIEST:
+            self.fail(column, value, "date.too_early", earliest=EARLIEST.isoformat())
             return None
         return parsed
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, Table, insert, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from qilin.common.dates import today
+from qilin.common.dates import EARLIEST, today
 from qilin.common.messages import both
 from qilin.registry.models import (
     Enterprise,
@@ -108,8 +108,7 @@ class TierError(Exception):
     """A tier operation that cannot be done; ``str()`` is the bilingual message."""
 
 
-# The earliest as-of date: the registry refuses years before 1900 too, and no record is that old.
-EARLIEST_AS_OF = dt.date(1900, 1, 1)
+EARLIEST_AS_OF = EARLIEST  # the registry refuses records dated before it too
 
 
 def check_as_of(as_of: dt.date) -> None:
