@@ -30,12 +30,13 @@ $(STAMP): pyproject.toml constraints.txt package.json package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is required"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --ignore-scripts
 	mkdir -p $(VENDOR)
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts.min.js
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/
 	@touch $(STAMP)
 
-setup: $(STAMP) ## create .venv with pinned dependencies, install ECharts from npm into the static folder
+setup: $(STAMP) ## create .venv with pinned dependencies, install ECharts and Swagger UI from npm into the static folder
 
 system-deps: ## install Debian's chromium and Noto CJK fonts (browser tests) when missing
 	@missing=""; \

@@ -71,10 +71,8 @@ MARKED_PUBLIC = {
 FRAMEWORK_PUBLIC = {
     f"GET {API}/openapi.json",
     f"HEAD {API}/openapi.json",
-    f"GET {API}/docs",
+    f"GET {API}/docs",  # Swagger UI from /static/vendor: static HTML, no data
     f"HEAD {API}/docs",
-    "GET /docs/oauth2-redirect",  # Swagger UI's OAuth2 helper page: static HTML, no data
-    "HEAD /docs/oauth2-redirect",
     "MOUNT /static",
 }
 
