@@ -316,6 +316,23 @@ def test_list_filters_search_and_pages(app: Any) -> None:
     assert bad.status_code == 200 and "估值应为不小于 0 的数字" in bad.text
 
 
+def test_a_recommender_starts_on_its_leads_not_an_empty_cockpit(app: Any, site: str) -> None:
+    with session_scope() as session:
+        users.create(
+            session, username="zju", password=PASSWORD, role="recommender", organization="浙江大学",
+            actor=Actor.cli(),
+        )  # fmt: skip
+    client = login(app, "zju")
+    start = client.get("/", follow_redirects=False)
+    assert start.status_code == 303 and start.headers["location"] == "/leads"
+    leads = client.get("/leads").text
+    assert '<a class="brand" href="/leads">' in leads
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and '<a href="/leads">返回首页</a>' in missing.text
+    admin = login(app, "admin")
+    assert admin.get("/", follow_redirects=False).status_code == 200
+
+
 def test_county_officer_sees_only_its_county(app: Any) -> None:
     client = login(app, "xihu")
     listing = client.get("/enterprises").text

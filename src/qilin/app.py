@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -205,6 +205,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         detail = _bilingual_detail(exc.status_code, exc.detail)
         if is_api(request) or request.url.path.startswith("/static/"):
             return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+        if getattr(request.state, "principal", None) is None:
+            # An unmatched path ran no route, so no login was read: read it, for the page's navigation.
+            with suppress(LoginRequired, StarletteHTTPException):
+                await authenticate(request)
         return _error_page(request, exc.status_code, str(detail))
 
     @app.exception_handler(RequestValidationError)

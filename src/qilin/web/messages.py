@@ -25,7 +25,7 @@ WEB = Catalog(
             "zh": "页面或记录不存在，或不在您的权限范围内",
             "en": "not found, or outside your scope",
         },
-        "error.back": {"zh": "返回驾驶舱", "en": "Back to the cockpit"},
+        "error.back": {"zh": "返回首页", "en": "Back to the start page"},
         # shared bits of pages
         "common.all": {"zh": "全部", "en": "all"},
         "common.none": {"zh": "—", "en": "—"},

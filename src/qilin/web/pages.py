@@ -28,7 +28,7 @@ from qilin.registry import service as registry_service
 from qilin.tiers.explain import tier_name
 from qilin.web import cockpit, enterprises, excel, views
 from qilin.web.messages import t
-from qilin.web.render import TEMPLATES, render
+from qilin.web.render import TEMPLATES, home_path, render
 from qilin.web.security import (
     client_address,
     current_principal,
@@ -130,6 +130,8 @@ def logout(request: Request, principal: Current) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def cockpit_page(request: Request, principal: Current, session: DB, city: str | None = None) -> Response:
+    if not principal.can(Permission.read_registry):  # a recommender: its leads are its start page
+        return RedirectResponse(home_path(principal), status_code=303)
     data = cockpit.summary(session, principal=principal, city=city)
     return render(request, "cockpit.html", {"data": data})
 

@@ -31,6 +31,15 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
 )
 
 
+def home_path(principal: Principal | None) -> str:
+    """The first page of the navigation the user may open: the cockpit for registry readers, the leads
+    for a recommender (who sees nothing of the registry)."""
+    for href, _, permission in NAV:
+        if principal is not None and principal.can(permission):
+            return href
+    return "/login"
+
+
 def json_data(value: Any) -> Markup:
     """``value`` as JSON safe inside ``<script type="application/json">`` (no ``</script>`` breakout)."""
     text = json.dumps(value, ensure_ascii=False, default=str)
@@ -49,6 +58,7 @@ def render(
         "principal": principal,
         "role_label": ROLE_LABELS[principal.role] if principal else "",
         "nav": [(href, key) for href, key, perm in NAV if principal and principal.can(perm)],
+        "home": home_path(principal),
         "active": request.url.path,
         "csrf_token": csrf_token(request),
         "financial": bool(principal and principal.can(Permission.financial)),
