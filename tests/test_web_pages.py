@@ -23,6 +23,7 @@ from qilin.audit.models import AuditEntry
 from qilin.audit.service import Actor
 from qilin.auth import passwords
 from qilin.auth import service as users
+from qilin.config import get_settings
 from qilin.db import get_engine, session_scope
 from qilin.discovery.leads_models import Lead, Recommender
 from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
@@ -314,6 +315,18 @@ def test_list_filters_search_and_pages(app: Any) -> None:
     assert sorted(low) == [YINZHOU, YUHANG]
     bad = client.get("/enterprises", params={"min_valuation": "abc"})
     assert bad.status_code == 200 and "估值应为不小于 0 的数字" in bad.text
+
+
+def test_cockpit_names_its_standard_and_shows_the_province_target_to_the_province_only(app: Any) -> None:
+    from qilin.web.enterprises import standard_name
+
+    name = standard_name(get_settings().default_standard)
+    province = login(app, "admin").get("/").text
+    assert f"梯队依据《{name}》快照" in province and "全省目标：2027 年超过 80 家" in province
+    assert '"target_line": "2027 年目标 80"' in province  # the charts' words come from the catalog
+    county = login(app, "xihu").get("/").text
+    assert f"梯队依据《{name}》快照" in county and "全省目标" not in county
+    assert "独角兽企业（含超级独角兽）" in county
 
 
 def test_a_recommender_starts_on_its_leads_not_an_empty_cockpit(app: Any, site: str) -> None:

@@ -22,12 +22,21 @@ from qilin.registry.search import region_condition
 from qilin.tiers.explain import tier_name
 from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
 from qilin.tiers.standards import TIER_CODES
-from qilin.web.enterprises import allowed_cities
+from qilin.web.enterprises import allowed_cities, standard_name
+from qilin.web.messages import t
 
 PLAN_TARGET = 80
 PLAN_TARGET_YEAR = 2027
 UNICORN_TIERS = ("super_unicorn", "unicorn")
 TIERED = tuple(c for c in TIER_CODES if c != "none")
+
+
+def chart_labels() -> dict[str, str]:
+    """The words the cockpit's charts draw (cockpit.js), from the message catalog."""
+    keys = ("tiered", "unicorn", "more", "less", "unit", "map_failed")
+    labels = {key: t(f"cockpit.{key}") for key in keys}
+    labels["target_line"] = t("cockpit.target_line", year=PLAN_TARGET_YEAR, target=PLAN_TARGET)
+    return labels
 
 
 def summary(session: Session, *, principal: Principal, city: str | None = None) -> dict[str, Any]:
@@ -160,6 +169,9 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
     unicorns = sum(tier_counts[t] for t in UNICORN_TIERS)
     return {
         "standard": standard,
+        "standard_name": standard_name(standard),
+        # the plan's province-wide target means something for the whole province only
+        "province_view": principal.province_wide and city_region is None,
         "as_of": latest.as_of.isoformat() if latest else None,
         "city": {"code": city_region.code, "name": city_region.name} if city_region else None,
         "enterprises": enterprises,

@@ -133,7 +133,7 @@ def cockpit_page(request: Request, principal: Current, session: DB, city: str | 
     if not principal.can(Permission.read_registry):  # a recommender: its leads are its start page
         return RedirectResponse(home_path(principal), status_code=303)
     data = cockpit.summary(session, principal=principal, city=city)
-    return render(request, "cockpit.html", {"data": data})
+    return render(request, "cockpit.html", {"data": data, "labels": cockpit.chart_labels()})
 
 
 @router.get("/geo/zhejiang-cities.geojson")

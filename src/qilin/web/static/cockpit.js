@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("cockpit-data").textContent);
+  var words = JSON.parse(document.getElementById("cockpit-labels").textContent);  // the message catalog's
   var bar = document.querySelector(".progress .bar");
   if (bar) { bar.style.width = Math.round(parseFloat(bar.dataset.share) * 100) + "%"; }
   if (typeof echarts === "undefined") { return; }
@@ -24,9 +25,10 @@
       var max = Math.max.apply(null, values.map(function (v) { return v.value; }).concat([1]));
       map.setOption({
         tooltip: { trigger: "item", formatter: function (p) {
-          var d = p.data || {}; return p.name + "<br>梯队企业：" + (d.value || 0) + "<br>独角兽：" + (d.unicorns || 0);
+          var d = p.data || {};
+          return p.name + "<br>" + words.tiered + "：" + (d.value || 0) + "<br>" + words.unicorn + "：" + (d.unicorns || 0);
         } },
-        visualMap: { min: 0, max: max, left: "left", bottom: 10, text: ["多", "少"], calculable: true,
+        visualMap: { min: 0, max: max, left: "left", bottom: 10, text: [words.more, words.less], calculable: true,
                      inRange: { color: ["#e8f1fb", "#1f5fa8"] } },
         series: [{ type: "map", map: "zhejiang", roam: false, nameProperty: "name",
                    label: { show: true, fontSize: 11, color: "#1d2733", textBorderColor: "#fff", textBorderWidth: 2 },
@@ -36,29 +38,30 @@
         if (p.data && p.data.code) { window.location.href = "/?city=" + encodeURIComponent(p.data.code); }
       });
     })
-    .catch(function (e) { var el = document.getElementById("zj-map"); if (el) { el.textContent = "地图加载失败：" + e.message; } });
+    .catch(function (e) { var el = document.getElementById("zj-map"); if (el) { el.textContent = words.map_failed + e.message; } });
 
   var track = chart("track-chart");
   if (track) {
     var rows = data.by_track.slice(0, 15).reverse();
     track.setOption({
       tooltip: { trigger: "axis" }, grid: { left: 130, right: 20, top: 10, bottom: 30 },
-      xAxis: { type: "value" }, yAxis: { type: "category", data: rows.map(function (r) { return r.name; }) },
+      xAxis: { type: "value", minInterval: 1, name: words.unit },  // whole enterprises: no 0.5 ticks
+      yAxis: { type: "category", data: rows.map(function (r) { return r.name; }) },
       series: [{ type: "bar", data: rows.map(function (r) { return r.count; }), itemStyle: { color: "#1f5fa8" } }]
     });
   }
   var trend = chart("trend-chart");
   if (trend) {
     trend.setOption({
-      tooltip: { trigger: "axis" }, legend: { data: ["独角兽", "梯队企业"], top: 0, left: "center" },
+      tooltip: { trigger: "axis" }, legend: { data: [words.unicorn, words.tiered], top: 0, left: "center" },
       grid: { left: 50, right: 30, top: 40, bottom: 30 },
       xAxis: { type: "category", data: data.trend.map(function (r) { return String(r.year); }) },
-      yAxis: { type: "value" },
+      yAxis: { type: "value", minInterval: 1, name: words.unit },
       series: [
-        { name: "独角兽", type: "line", data: data.trend.map(function (r) { return r.unicorns; }),
-          markLine: { symbol: "none", data: [{ yAxis: data.target, name: "2027目标" }],
-                      label: { position: "insideEndTop", formatter: data.target_year + " 年目标 " + data.target } } },
-        { name: "梯队企业", type: "bar", data: data.trend.map(function (r) { return r.tiered; }), itemStyle: { color: "#9cc3e6" } }
+        { name: words.unicorn, type: "line", data: data.trend.map(function (r) { return r.unicorns; }),
+          markLine: data.province_view ? { symbol: "none", data: [{ yAxis: data.target, name: words.target_line }],
+                      label: { position: "insideEndTop", formatter: words.target_line } } : undefined },
+        { name: words.tiered, type: "bar", data: data.trend.map(function (r) { return r.tiered; }), itemStyle: { color: "#9cc3e6" } }
       ]
     });
   }
@@ -66,8 +69,9 @@
   if (funnel) {
     funnel.setOption({
       tooltip: { trigger: "item" },
-      series: [{ type: "funnel", sort: "descending", left: "10%", width: "80%", minSize: "8%",
-                 label: { formatter: "{b}：{c}" },
+      // labels to the right of a narrower funnel: centred outer labels were cut at the card's edges
+      series: [{ type: "funnel", sort: "descending", left: "4%", width: "52%", minSize: "8%",
+                 label: { position: "right", formatter: "{b}：{c}" },
                  data: data.funnel.map(function (f) { return { name: f.stage, value: f.count }; }) }]
     });
   }
