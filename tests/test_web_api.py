@@ -327,8 +327,14 @@ def test_tier_trace_history_summary_and_standards(
     names = {c["criterion"] for c in criteria}
     assert {"registered_in_province", "min_valuation", "max_age_years"} <= names
     for c in criteria:
-        assert set(c) == {"criterion", "label", "passed", "value", "reason", "details"}
+        assert set(c) == {"criterion", "label", "passed", "value", "reason", "details", "evidence"}
         assert c["passed"] is True and c["label"]
+    # the records behind a verdict: ids for machines, words for people
+    valuation = next(c for c in criteria if c["criterion"] == "min_valuation")
+    [record] = valuation["evidence"]
+    assert record["kind"] == "valuation" and record["record_id"] and record["date"]
+    words = next(d for d in valuation["details"] if d.startswith("依据："))
+    assert f"{record['date']} 估值（" in words and "#" not in words
     super_unicorn = next(c for c in trace["checks"] if c["tier"] == "super_unicorn")
     assert super_unicorn["passed"] is False
     failed = [c for route in super_unicorn["routes"] for c in route["criteria"] if not c["passed"]]

@@ -329,6 +329,16 @@ def test_cockpit_names_its_standard_and_shows_the_province_target_to_the_provinc
     assert "独角兽企业（含超级独角兽）" in county
 
 
+def test_profile_shows_records_and_standards_in_words(app: Any) -> None:
+    from qilin.web.enterprises import standard_name
+
+    page = login(app, "admin").get(f"/enterprises/{WESTLAKE}").text
+    history = _table(page, "tier-history")
+    assert f"{standard_name(get_settings().default_standard)}（第 1 版）" in history
+    assert "依据：" in page and " 估值（公开披露" in page
+    assert not re.search(r"(valuation|round|enterprise)#", page)  # record ids are for the API
+
+
 def test_a_recommender_starts_on_its_leads_not_an_empty_cockpit(app: Any, site: str) -> None:
     with session_scope() as session:
         users.create(

@@ -206,6 +206,23 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "the registry has no tier snapshot and no discovery run yet: the cockpit and the watch-list "
         "are empty (build them with qilin tiers snapshot and qilin discover run)",
     },
+    # what records say, in words (pages, exports, tier traces): lifecycle events, states, evidence grades
+    "event.ipo": {"zh": "上市", "en": "IPO"},
+    "event.acquisition": {"zh": "被收购", "en": "acquisition"},
+    "event.closure": {"zh": "关闭", "en": "closure"},
+    "event.relocation": {"zh": "迁址", "en": "relocation"},
+    "event.unicorn_list_entry": {"zh": "入选独角兽榜单", "en": "joined a unicorn list"},
+    "status.operating": {"zh": "正常经营", "en": "operating"},
+    "status.acquired": {"zh": "已被收购", "en": "acquired"},
+    "status.closed": {"zh": "已关闭", "en": "closed"},
+    "status.ipo": {"zh": "已上市", "en": "listed"},
+    "evidence.disclosed": {"zh": "公开披露", "en": "disclosed"},
+    "evidence.third-party-list": {"zh": "第三方榜单", "en": "third-party list"},
+    "evidence.estimated": {"zh": "估算", "en": "estimated"},
+    "evidence.self-declared": {"zh": "企业自报", "en": "self-declared"},
+    "evidence_kind.round": {"zh": "融资", "en": "round"},
+    "evidence_kind.valuation": {"zh": "估值", "en": "valuation"},
+    "evidence_kind.founded_on": {"zh": "成立日期", "en": "founded"},
     # funding stages (融资阶段)
     "round_type.angel": {"zh": "天使轮", "en": "angel"},
     "round_type.seed": {"zh": "种子轮", "en": "seed"},

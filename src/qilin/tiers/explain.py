@@ -11,7 +11,7 @@ from qilin.common.messages import t
 from qilin.common.money import Money, format_cn
 from qilin.reference import regions, tracks
 from qilin.reference.fx import default_table
-from qilin.tiers.evaluate import CriterionResult, TierResult
+from qilin.tiers.evaluate import CriterionResult, Evidence, TierResult
 from qilin.tiers.standards import TIER_NAMES, Standard
 
 
@@ -79,13 +79,44 @@ _STATES_ZH = {
 }
 
 
+def _named(prefix: str, code: str, lang: str) -> str:
+    """``code``'s name in the catalog (``round_type.series-a`` → A轮), the code itself when it has none."""
+    try:
+        return t(f"{prefix}.{code}", lang=lang)
+    except KeyError:
+        return code
+
+
+def evidence_text(e: Evidence, lang: str = "zh") -> str:
+    """One record behind a verdict, in words: "2025-07-03 估值（第三方榜单；CB Insights）",
+    "2024-05-01 B轮融资", "成立日期 2018-03-12". Record ids stay in the structured trace's ``evidence``."""
+    date = e.date or ""
+    if e.kind == "valuation":
+        grade, _, source = e.detail.partition("; ")
+        parts = [x for x in (_named("evidence", grade, lang), source) if x]
+        basis = ("；" if lang == "zh" else "; ").join(parts)
+        what = t("evidence_kind.valuation", lang=lang)
+        return f"{date} {what}（{basis}）" if lang == "zh" else f"{date} {what} ({basis})"
+    if e.kind == "round":
+        stage = _named("round_type", e.detail, lang)
+        kind = t("evidence_kind.round", lang=lang)
+        return f"{date} {stage}{kind}" if lang == "zh" else f"{date} {stage} {kind}"
+    if e.kind == "enterprise" and e.detail == "founded_on":
+        return f"{t('evidence_kind.founded_on', lang=lang)} {date}"
+    if e.kind == "event":
+        return f"{date} {_named('event', e.detail, lang)}"
+    if e.kind == "status":
+        return f"{date} {_named('status', e.record_id, lang)}"
+    return f"{date} {e.kind} {e.detail}".strip()
+
+
 def _details(r: CriterionResult, lang: str) -> list[str]:
     lines = []
     for fx in r.fx:
         quote = default_table().quote(fx.from_currency, fx.to_currency, dt.date.fromisoformat(fx.on))
         lines.append(("汇率：" if lang == "zh" else "FX: ") + quote.describe(lang))
     if r.evidence:
-        shown = "；".join(f"{e.kind}#{e.record_id} {e.date or ''} {e.detail}".strip() for e in r.evidence[:5])
+        shown = "；".join(evidence_text(e, lang) for e in r.evidence[:5])
         more = len(r.evidence) - 5
         if more > 0:
             shown += f" …(+{more})"
@@ -164,6 +195,12 @@ def structured(
             "value": HIDDEN if hide else _value(r, lang),
             "reason": reason_text(r.reason, lang) if r.reason else None,
             "details": [] if hide else _details(r, lang),
+            "evidence": []
+            if hide
+            else [
+                {"kind": e.kind, "record_id": e.record_id, "date": e.date, "detail": e.detail}
+                for e in r.evidence
+            ],
         }
 
     return {

@@ -82,21 +82,21 @@ def standard_name(standard_id: str, version: int | None = None) -> str:
 def evidence_name(code: str) -> str:
     key = f"evidence.{code}"
     try:
-        return t(key)
+        return shared_t(key)
     except KeyError:
         return code
 
 
 def status_name(code: str) -> str:
     try:
-        return t(f"status.{code}")
+        return shared_t(f"status.{code}")
     except KeyError:
         return code
 
 
 def event_name(code: str) -> str:
     try:
-        return t(f"event.{code}")
+        return shared_t(f"event.{code}")
     except KeyError:
         return code
 
@@ -582,12 +582,16 @@ def profile_context(session: Session, principal: Principal, enterprise: Enterpri
                 }
                 for v in valuations
                 if v["cny_yi"] is not None
-            ]
+            ],
+            "labels": {key: t(f"chart.{key}") for key in ("valuation", "cny", "evidence", "unit")},
         },
         "trace": trace,
         "trace_rows": _trace_rows(trace) if trace else [],
         "trace_error": trace_error,
-        "history": tier_history(session, enterprise_id=enterprise.id),
+        "history": [
+            h | {"standard_name": standard_name(h["standard"], h["version"])}
+            for h in tier_history(session, enterprise_id=enterprise.id)
+        ],
         "score": score,
         "signals": signals,
         "events": events,

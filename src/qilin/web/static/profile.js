@@ -8,14 +8,18 @@
   if (!holder || !el || typeof echarts === "undefined") { return; }
   var data = JSON.parse(holder.textContent);
   var points = data.points || [];
+  var words = data.labels || {};  // the message catalog's
   if (!points.length) { return; }
+  var DAY = 24 * 3600 * 1000;
+  // A time axis around a single point would span hours: show a year on each side of it instead.
+  var only = points.length === 1 ? Date.parse(points[0].date) : null;
   var chart = echarts.init(el, null, { renderer: "canvas" });
   chart.setOption({
     tooltip: {
       trigger: "item",
       formatter: function (p) {
         var d = points[p.dataIndex];
-        var lines = [d.date, "估值：" + d.text, "折合人民币：" + d.cny, "证据等级：" + d.evidence];
+        var lines = [d.date, words.valuation + "：" + d.text, words.cny + "：" + d.cny, words.evidence + "：" + d.evidence];
         if (d.fx) { lines.push(d.fx); }
         return lines.map(function (s) { return String(s).replace(/[&<>"]/g, function (c) {
           return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;" }[c];
@@ -23,8 +27,9 @@
       }
     },
     grid: { left: 60, right: 30, top: 30, bottom: 40 },
-    xAxis: { type: "time" },
-    yAxis: { type: "value", name: "亿元", scale: true },
+    xAxis: { type: "time", minInterval: 30 * DAY, axisLabel: { formatter: "{yyyy}-{MM}" },
+             min: only === null ? null : only - 365 * DAY, max: only === null ? null : only + 365 * DAY },
+    yAxis: { type: "value", name: words.unit, scale: true },
     series: [{
       type: "line",
       data: points.map(function (d) { return [d.date, d.value]; }),
