@@ -637,6 +637,17 @@ def test_outside_zhejiang_passes_the_national_standard_only() -> None:
     assert national.exclusions == ()
 
 
+def test_a_mainland_enterprise_without_a_region_code_is_region_unknown_not_elsewhere() -> None:
+    valuations = (val(cents("2e9")),)
+    unknown = evaluate(ZHEJIANG, company(region_code=None, valuations=valuations), AS_OF)
+    province = crit(unknown, "unicorn", "registered_in_province")
+    assert (province.passed, province.reason) == (False, "region_unknown")
+    assert "region_unknown" in unknown.exclusions and "not_in_province" not in unknown.exclusions
+    abroad = evaluate(ZHEJIANG, company(region_code=None, country="US", valuations=valuations), AS_OF)
+    assert crit(abroad, "unicorn", "registered_in_province").reason == "not_in_province"
+    assert "not_in_province" in abroad.exclusions and "region_unknown" not in abroad.exclusions
+
+
 def test_relocation_into_zhejiang_after_the_as_of_date() -> None:
     moved_in = dt.date(2025, 9, 1)
     facts = company(

@@ -261,6 +261,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "reason.too_young": {"zh": "成立年限不足", "en": "too young for this route"},
     "reason.not_mainland": {"zh": "非境内注册", "en": "not registered in mainland China"},
     "reason.not_in_province": {"zh": "非本省注册", "en": "not registered in the province"},
+    "reason.region_unknown": {
+        "zh": "注册地区划代码不详（需统一社会信用代码或区划代码）",
+        "en": "registered region unknown (needs a USCC or a region code)",
+    },
     "reason.not_in_track": {"zh": "非重点赛道", "en": "not in a plan track"},
     "reason.no_private_financing": {"zh": "无私募融资", "en": "no private financing"},
     "reason.no_valuation": {"zh": "无估值记录", "en": "no valuation on record"},

@@ -29,7 +29,7 @@ from qilin.tiers.standards import Criterion, Standard, Threshold
 # Exclusion reasons (未入库原因), in the order they are reported.
 REASONS: tuple[str, ...] = (
     "listed", "acquired", "closed", "too_old", "founding_date_unknown", "too_young", "not_mainland",
-    "not_in_province", "not_in_track", "no_private_financing", "no_valuation", "no_fx_rate",
+    "not_in_province", "region_unknown", "not_in_track", "no_private_financing", "no_valuation", "no_fx_rate",
     "valuation_insufficient", "financing_insufficient",
 )  # fmt: skip
 MAINLAND_COUNTRIES = frozenset({"CN", "CHN", "CHINA", "中国", "中华人民共和国"})
@@ -180,9 +180,12 @@ def check_mainland(facts: EnterpriseFacts) -> CriterionResult:
 
 def check_province(facts: EnterpriseFacts, province: str) -> CriterionResult:
     passed = bool(facts.region_code) and str(facts.region_code)[:2] == province[:2]
-    return CriterionResult(
-        "registered_in_province", passed, facts.region_code, province, None if passed else "not_in_province"
-    )
+    reason = None
+    if not passed:
+        # a mainland enterprise without a region code is not known to be elsewhere: say what is missing
+        unknown = not facts.region_code and is_mainland(facts)
+        reason = "region_unknown" if unknown else "not_in_province"
+    return CriterionResult("registered_in_province", passed, facts.region_code, province, reason)
 
 
 def exit_state(facts: EnterpriseFacts) -> tuple[str | None, tuple[Evidence, ...]]:
