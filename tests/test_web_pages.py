@@ -271,6 +271,8 @@ def test_every_page_renders_for_a_province_admin(app: Any) -> None:
     assert 'id="baseline-ranks"' not in client.get(f"/enterprises/{BINJIANG}").text
     standards = client.get("/standards").text
     assert "浙江省独角兽企业培育标准" in standards and "成立不超过 10 年" in standards
+    assert "《浙江省加快培育独角兽企业行动方案（2024—2027年）》" in standards  # sources in Chinese
+    assert "issue" not in standards
     leads = client.get("/leads").text
     assert "西湖线索科技" in leads and 'id="recommender-report"' in leads
     audit = client.get("/audit?action=user.create").text
