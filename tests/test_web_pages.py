@@ -277,6 +277,10 @@ def test_every_page_renders_for_a_province_admin(app: Any) -> None:
     assert "西湖线索科技" in leads and 'id="recommender-report"' in leads
     audit = client.get("/audit?action=user.create").text
     assert len(_rows(audit, "audit-log")) == 3
+    first = _rows(audit, "audit-log")[0]
+    assert '<td title="user.create">新建用户</td>' in first and "<td>命令行</td>" in first
+    assert re.search(r"<td class=\"wrap\">用户 \d+</td>", first), first
+    assert '<option value="user.create" selected>新建用户</option>' in audit
 
 
 def test_a_bad_query_parameter_is_named_in_chinese(app: Any) -> None:

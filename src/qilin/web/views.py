@@ -373,6 +373,14 @@ def _changes(entry: AuditEntry) -> list[str]:
     return lines
 
 
+def _named(prefix: str, code: str) -> str:
+    """What ``code`` is called in the catalog (``audit.action.auth.login`` → 登录); the code when unknown."""
+    try:
+        return t(f"{prefix}.{code}")
+    except KeyError:
+        return code
+
+
 def audit_context(
     session: Session,
     *,
@@ -402,9 +410,12 @@ def audit_context(
             {
                 "at": e.at.strftime("%Y-%m-%d %H:%M:%S") if e.at else "",
                 "actor": e.actor,
-                "channel": e.channel,
+                "channel": _named("audit.channel", e.channel),
                 "action": e.action,
-                "subject": f"{e.subject_type}:{e.subject_id}" if e.subject_id else e.subject_type,
+                "action_name": _named("audit.action", e.action),
+                "subject": " ".join(
+                    x for x in (_named("audit.subject", e.subject_type), str(e.subject_id or "")) if x
+                ),
                 "enterprise_id": e.subject_id if e.subject_type == "enterprise" else None,
                 "changes": _changes(e),
                 "address": e.source_address,
@@ -414,7 +425,7 @@ def audit_context(
         "total": total,
         "page": page,
         "pages": pages,
-        "actions": actions,
+        "actions": [(a, _named("audit.action", a)) for a in actions],
         "filters": {
             "actor": actor or "",
             "action": action or "",
