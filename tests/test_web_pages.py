@@ -345,6 +345,17 @@ def test_profile_shows_records_and_standards_in_words(app: Any) -> None:
     assert not re.search(r"(valuation|round|enterprise)#", page)  # record ids are for the API
 
 
+def test_discovery_marks_the_watch_list_and_names_the_model_in_words(app: Any) -> None:
+    from qilin.web.views import model_label
+
+    page = login(app, "admin").get("/discovery").text
+    assert "AI 评分排名" in page and "排名前 5%（第 1—1 名）为 AI 关注名单" in page
+    rows = _rows(page, "watch-list")
+    assert '<span class="badge">关注</span>' in rows[0] and "关注" not in rows[1]
+    assert model_label("2013-10-01+sha256:6a509c4de850c279") == "训练截至 2013-10-01，版本 6a509c4d"
+    assert model_label("test-model") == "test-model"
+
+
 def test_a_recommender_starts_on_its_leads_not_an_empty_cockpit(app: Any, site: str) -> None:
     with session_scope() as session:
         users.create(

@@ -31,6 +31,11 @@ UNICORN_TIERS = ("super_unicorn", "unicorn")
 TIERED = tuple(c for c in TIER_CODES if c != "none")
 
 
+def watch_cut(scored: int) -> int:
+    """The last rank of the AI watch-list (AI 关注名单): the top 5% of a run's scored enterprises."""
+    return max(1, scored // 20)
+
+
 def chart_labels() -> dict[str, str]:
     """The words the cockpit's charts draw (cockpit.js), from the message catalog."""
     keys = ("tiered", "unicorn", "more", "less", "unit", "map_failed")
@@ -129,7 +134,7 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
     run = session.scalar(
         select(DiscoveryRun).order_by(DiscoveryRun.as_of.desc(), DiscoveryRun.id.desc()).limit(1)
     )
-    funnel: list[dict[str, Any]] = [{"stage": "企业库企业", "count": enterprises}]
+    funnel: list[dict[str, Any]] = [{"stage": t("cockpit.enterprises"), "count": enterprises}]
     if run is not None:
         scored = (
             session.scalar(
@@ -140,7 +145,7 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
             )
             or 0
         )
-        top_cut = max(1, run.enterprises // 20)
+        top_cut = watch_cut(run.enterprises)
         watch = (
             session.scalar(
                 select(func.count())
@@ -151,12 +156,12 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
             or 0
         )
         funnel += [
-            {"stage": "AI 评分企业", "count": scored},
-            {"stage": "AI 关注名单（前5%）", "count": watch},
+            {"stage": t("cockpit.scored"), "count": scored},
+            {"stage": t("cockpit.watched"), "count": watch},
         ]
     funnel += [
-        {"stage": "梯度培育库在库", "count": sum(tier_counts[t] for t in TIERED)},
-        {"stage": "独角兽", "count": sum(tier_counts[t] for t in UNICORN_TIERS)},
+        {"stage": t("cockpit.in_tiers"), "count": sum(tier_counts[code] for code in TIERED)},
+        {"stage": t("cockpit.unicorn"), "count": sum(tier_counts[code] for code in UNICORN_TIERS)},
     ]
     leads_total = session.scalar(select(func.count()).select_from(Lead).where(lead_filter(principal))) or 0
     leads_accepted = (

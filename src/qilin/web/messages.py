@@ -25,6 +25,9 @@ WEB = Catalog(
             "en": "province target: more than {target} by {year} ({share}% reached)",
         },
         "cockpit.enterprises": {"zh": "企业库企业", "en": "Enterprises in the registry"},
+        "cockpit.scored": {"zh": "AI 评分企业", "en": "Scored by the model"},
+        "cockpit.watched": {"zh": "AI 关注名单（前 5%）", "en": "AI watch-list (top 5%)"},
+        "cockpit.in_tiers": {"zh": "梯度培育库在库", "en": "In a cultivation tier"},
         "cockpit.map": {"zh": "浙江省各市梯队企业分布", "en": "Tiered enterprises by city"},
         "cockpit.map_hint": {"zh": "点击城市筛选", "en": "click a city to filter"},
         "cockpit.tracks": {"zh": "赛道分布", "en": "By track"},
@@ -279,7 +282,18 @@ WEB = Catalog(
             "zh": "尚无发现运行记录（qilin discover run）",
             "en": "no discovery run yet (qilin discover run)",
         },
-        "discovery.watch_list": {"zh": "重点关注名单", "en": "Watch-list"},
+        "discovery.watch_list": {"zh": "AI 评分排名", "en": "Ranked by the model"},
+        "discovery.watch_note": {
+            "zh": "排名前 5%（第 1—{cut} 名）为 AI 关注名单，标“关注”。"
+            "评分是模型估计的成为独角兽的概率（0—1），用于排出关注先后，不是评定结论。",
+            "en": "the top 5% (ranks 1-{cut}) are the AI watch-list, marked. A score is the model's estimated"
+            " chance (0-1) of becoming a unicorn, for ordering attention, not a verdict.",
+        },
+        "discovery.watched": {"zh": "关注", "en": "watch"},
+        "discovery.model": {
+            "zh": "训练截至 {as_of}，版本 {digest}",
+            "en": "trained as of {as_of}, version {digest}",
+        },
         "discovery.rank": {"zh": "排名", "en": "Rank"},
         "discovery.score": {"zh": "评分", "en": "Score"},
         "discovery.baseline_ranks": {

@@ -32,6 +32,7 @@ from qilin.tiers import service as tiers_service
 from qilin.tiers.api import tier_counts
 from qilin.tiers.models import TierSnapshot
 from qilin.tiers.standards import TIER_CODES, all_standards, resolve
+from qilin.web.cockpit import watch_cut
 from qilin.web.enterprises import allowed_cities, region_name, standard_name, track_name
 from qilin.web.messages import t
 
@@ -250,7 +251,14 @@ def discovery_context(
         )
         for item in items:
             item["region"] = region_name(item["region_code"])
-        context.update(items=items, total=total, page=page, pages=pages)
+        context.update(
+            items=items,
+            total=total,
+            page=page,
+            pages=pages,
+            watch_cut=watch_cut(run.enterprises),
+            model=model_label(run.model_version),
+        )
     if financial:
         since = today() - dt.timedelta(days=RECENT_SIGNAL_DAYS)
         found = recent_signals(session, since=since, enterprise_ids=visible_ids(session, principal))
@@ -371,6 +379,13 @@ def _changes(entry: AuditEntry) -> list[str]:
         after = json.dumps(new.get(key), ensure_ascii=False) if key in new else "—"
         lines.append(f"{key}: {before} → {after}")
     return lines
+
+
+def model_label(version: str) -> str:
+    """A model version for people: "2013-10-01+sha256:6a509c4de850c279" reads 训练截至 2013-10-01，版本
+    6a509c4d; another form is shown as it is."""
+    as_of, sep, digest = version.partition("+sha256:")
+    return t("discovery.model", as_of=as_of, digest=digest[:8]) if sep else version
 
 
 def _named(prefix: str, code: str) -> str:
