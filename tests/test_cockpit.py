@@ -47,6 +47,9 @@ def test_cockpit_counts_follow_the_latest_snapshot_and_the_scope(session: Sessio
     )
     assert county["enterprises"] == 1 and county["leads"]["total"] == 1
     assert sum(t["count"] for t in county["tiers"]) == (tiers[WEST] != "none")
+    assert [c["name"] for c in county["by_city"]] == ["杭州市"]  # its own city, not ten rows of zeros
+    assert not county["province_view"] and admin["province_view"]
+    assert len(admin["by_city"]) == 11
     ningbo = cockpit.summary(session, principal=Principal(1, "a", Role.province_admin), city="330200")
     assert ningbo["city"] == {"code": "330200", "name": "宁波市"} and ningbo["enterprises"] == 1
     assert sum(t["count"] for t in ningbo["tiers"]) == (tiers[YINZHOU] != "none")

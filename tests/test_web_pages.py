@@ -345,6 +345,15 @@ def test_profile_shows_records_and_standards_in_words(app: Any) -> None:
     assert not re.search(r"(valuation|round|enterprise)#", page)  # record ids are for the API
 
 
+def test_tier_history_before_the_founding_says_not_yet_founded(app: Any, site: str) -> None:
+    with session_scope() as session:
+        enterprise = session.get(Enterprise, WESTLAKE)
+        assert enterprise is not None
+        enterprise.founded_on = dt.date(2025, 7, 1)  # after the 2025-06-30 snapshot
+    history = _table(login(app, "admin").get(f"/enterprises/{WESTLAKE}").text, "tier-history")
+    assert "<td>2025-06-30</td>" in history and "尚未成立" in history
+
+
 def test_discovery_marks_the_watch_list_and_names_the_model_in_words(app: Any) -> None:
     from qilin.web.views import model_label
 

@@ -194,7 +194,7 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
                 "tiered": sum(by_city[c.code][t] for t in TIERED),
                 **{t: by_city[c.code][t] for t in TIERED},
             }
-            for c in regions.zhejiang_cities()
+            for c in allowed_cities(principal)  # an officer's own city: the others would be rows of zeros
         ],
         "by_track": by_track,
         "trend": trend,

@@ -466,6 +466,11 @@ def _trace_rows(trace: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _before(day: dt.date, founded_on: dt.date | None) -> bool:
+    """Whether a snapshot's day precedes the founding: 尚未成立 says more than 未入库 there."""
+    return founded_on is not None and day < founded_on
+
+
 def profile_context(session: Session, principal: Principal, enterprise: Enterprise) -> dict[str, Any]:
     financial = principal.can(Permission.financial)
     snapshot = current_snapshot(session)
@@ -589,7 +594,9 @@ def profile_context(session: Session, principal: Principal, enterprise: Enterpri
         "trace_rows": _trace_rows(trace) if trace else [],
         "trace_error": trace_error,
         "history": [
-            h | {"standard_name": standard_name(h["standard"], h["version"])}
+            h
+            | {"standard_name": standard_name(h["standard"], h["version"])}
+            | ({"tier_name": t("profile.not_founded")} if _before(h["as_of"], enterprise.founded_on) else {})
             for h in tier_history(session, enterprise_id=enterprise.id)
         ],
         "score": score,

@@ -243,6 +243,7 @@ WEB = Catalog(
         "profile.event_detail": {"zh": "说明", "en": "Detail"},
         "profile.edit": {"zh": "更正企业信息", "en": "Correct the record"},
         "profile.history_version": {"zh": "{name}（第 {version} 版）", "en": "{name} (version {version})"},
+        "profile.not_founded": {"zh": "尚未成立", "en": "not yet founded"},
         "profile.saved": {"zh": "已保存，修改已记入审计日志", "en": "saved; the change is in the audit log"},
         "profile.unchanged": {"zh": "没有修改", "en": "nothing changed"},
         "profile.edit_invalid": {"zh": "输入无效：{error}", "en": "invalid input: {error}"},
