@@ -168,3 +168,15 @@ def test_a_bilingual_message_of_ours_is_not_translated_twice() -> None:
     assert result.exit_code == 2
     assert "日期应为 YYYY-MM-DD / dates are YYYY-MM-DD" in result.output
     assert "的值无效" not in result.output
+
+
+def test_serve_on_a_port_in_use_says_so_in_both_languages(db_url: str) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        output = _refused(cli("serve", "--port", str(port)), code=2)
+    assert f"无法在 127.0.0.1:{port} 上提供服务：端口已被占用" in output
+    assert f"cannot serve on 127.0.0.1:{port}: the port is in use" in output

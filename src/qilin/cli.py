@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import re
+import socket
 from typing import Any
 
 import typer
@@ -151,9 +153,29 @@ def _check_settings() -> None:
     get_settings()
 
 
+def check_address(host: str, port: int) -> None:
+    """Refuse, in both languages, an address the server could not listen on (the port taken by another
+    ``qilin run``, a host name that does not resolve): uvicorn would log it in English and exit."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as exc:
+        key = "serve.in_use" if exc.errno == errno.EADDRINUSE else "serve.no_host"
+        reason = {lang: t(key, lang=lang) for lang in ("zh", "en")}
+        message = " / ".join(
+            t("serve.address", lang=lang, host=host, port=port, reason=reason[lang]) for lang in ("zh", "en")
+        )
+        Console(stderr=True, soft_wrap=True).print(message, style="bold red", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
 def _serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    check_address(host, port)
     console.print(f"平台地址 / open: [bold]http://{host}:{port}/[/bold]  （Ctrl+C 停止 / to stop）")
     uvicorn.run(
         "qilin.app:create_app",

@@ -114,6 +114,18 @@ CATALOG: dict[str, dict[str, str]] = {
     "http.405": {"zh": "不支持该请求方法", "en": "method not allowed"},
     "http.other": {"zh": "请求未能完成（{status}）", "en": "{phrase} ({status})"},
     "http.422": {"zh": "请求参数无效", "en": "invalid request parameters"},
+    "serve.address": {
+        "zh": "无法在 {host}:{port} 上提供服务：{reason}",
+        "en": "cannot serve on {host}:{port}: {reason}",
+    },
+    "serve.in_use": {
+        "zh": "端口已被占用（可能是另一个 qilin），可用 --port 换一个",
+        "en": "the port is in use (another qilin?); choose another with --port",
+    },
+    "serve.no_host": {
+        "zh": "主机地址无法解析或不属于本机",
+        "en": "the host does not resolve or is not this machine",
+    },
     # command-line usage errors (qilin.cli.bilingual_usage_error); the English half is click's own
     "cli.usage": {"zh": "命令用法有误（用 --help 查看用法）", "en": "usage error"},
     "cli.missing": {"zh": "缺少参数 {hint}", "en": "missing {hint}"},
