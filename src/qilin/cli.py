@@ -247,6 +247,8 @@ def run(
         )
         raise typer.Exit(2)
     _check_settings()
+    if serve_:
+        check_address(host, port)  # before the first run's minutes of work, not after them
     settings = get_settings()
     console.print(f"数据库 / database: {settings.database_url_shown}", markup=False)
     upgrade_database()
