@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,67 @@ def test_output_paths(tmp_path: Path, subset: Path) -> None:
     code, out, err = invoke("rank", *options, "--out", str(tagged))
     assert code == 0, err
     assert "x[/bold].csv" in out.replace("\n", "") and tagged.is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "bound"),
+    [
+        (["rank", "--top", "0"], "不能小于 1"),  # every company's reasons were "无突出信号"
+        (["rank", "--lang", "fr"], "'zh', 'en'"),  # reasons silently in English
+        (["train", "--horizon-years", "99999999999"], "不能大于 100"),  # OverflowError
+        (["train", "--horizon-years", "8000"], "不能大于 100"),  # year 10013 is out of range
+        (["train", "--seed", "-1"], "不能小于 0"),  # numpy's ValueError
+        (["train", "--seed", "4294967296"], "不能大于 4294967295"),
+        (["train", "--n-estimators", "0"], "不能小于 1"),  # LightGBM's ValueError
+        (["train", "--n-estimators", "99999999999"], "不能大于 10000"),  # ran for hours
+        (["backtest", "--folds", "1"], "不能小于 2"),  # scikit-learn's ValueError
+        (["backtest", "--n-boot", "-1"], "不能小于 0"),  # silently no intervals
+    ],
+)
+def test_options_out_of_range_are_refused(tmp_path: Path, subset: Path, args: list[str], bound: str) -> None:
+    command, *option = args
+    needed = {
+        "rank": ["--out", str(tmp_path / "r.csv")],
+        "train": ["--horizon-years", "12", "--out", str(tmp_path / "m.json")],
+        "backtest": ["--horizon-years", "12"],
+    }[command]
+    code, out, err = invoke(command, "--data", str(subset), "--as-of", "2012-10-01", *needed, *option)
+    assert code == 2, out + err
+    assert bound in err and "Invalid value" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_folds_beyond_the_positives_and_a_short_walk_forward_are_explained(subset: Path) -> None:
+    options = ["--data", str(subset), "--horizon-years", "12", "--n-estimators", "5", "--n-boot", "0"]
+    code, _, err = invoke("backtest", *options, "--as-of", "2012-10-01", "--folds", "1000")
+    assert code == 1
+    assert "1000 折交叉验证需要至少 1000 个正例" in err and "1000-fold cross-validation" in err
+    assert "no positive labels" not in err
+    code, out, err = invoke("backtest", *options, "--as-of", "1985-06-01", "--walk-forward")
+    assert code == 1, out  # printed nothing and succeeded
+    assert "前推检验需要" in err and "walk-forward needs at least two" in err and "leaves 1" in err
+
+
+def test_out_on_a_pipe_or_device_is_refused(tmp_path: Path, subset: Path) -> None:
+    """The atomic write renames a new file over the target: run as root, ``--out /dev/null`` replaced the
+    device with a regular file (and a pipe with a file)."""
+    pipe = tmp_path / "ranking.csv"
+    os.mkfifo(pipe)
+    code, _, err = invoke("rank", "--data", str(subset), "--as-of", "2012-10-01", "--out", str(pipe))
+    assert code == 1
+    assert "不是普通文件" in err and "not a regular file" in err
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+
+
+def test_control_characters_from_a_package_are_printed_escaped(tmp_path: Path) -> None:
+    """A note quotes ids from the files: an ESC there would recolour or clear the terminal."""
+    package = write_chinese_package(tmp_path / "zj")
+    rounds = package / "rounds.csv"
+    rounds.write_text(
+        rounds.read_text(encoding="utf-8") + "ghost\x1b[31m,2020-01-01,A轮,1000万,CNY\n", "utf-8"
+    )
+    code, _, err = invoke(
+        "rank", "--data", str(package), "--as-of", "2023-12-31", "--out", str(tmp_path / "r")
+    )
+    assert code == 0, err
+    assert "\x1b" not in err and "ghost\\x1b[31m" in err

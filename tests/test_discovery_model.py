@@ -185,3 +185,82 @@ def test_blend_with_raised_2y(package: DataPackage) -> None:
     richer = frame.with_columns((frame["raised_2y_usd"].fill_null(0.0) * 10 + 1e6).alias("raised_2y_usd"))
     margin = blended.margin(frame)
     assert (blended._score(margin, richer, blended.references_) > score).all()
+
+
+def _shipped() -> dict[str, object]:
+    content: dict[str, object] = json.loads(DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
+    return content
+
+
+def _cut_in_a_tree(text: str) -> str:
+    return text[: text.index("Tree=40") + 200]
+
+
+def _looping_tree(text: str) -> str:
+    """Tree 0's first left child pointed back at the root: a walk from the root would never end."""
+    start = text.index("Tree=0\n")
+    line = text.index("left_child=", start)
+    end = text.index("\n", line)
+    children = text[line + len("left_child=") : end].split()
+    return text[:line] + "left_child=" + " ".join(["0", *children[1:]]) + text[end:]
+
+
+def _param_line_broken(text: str) -> str:
+    return text.replace("[extra_trees: 0]", "[extra_t\nees: 0]")
+
+
+@pytest.mark.parametrize(
+    ("change", "detail"),
+    [
+        (lambda c: c | {"format_version": 99}, "format version 99"),
+        (lambda c: c | {"calibration": {"method": "platt", "a": "x", "b": 1.0}}, "calibration a"),
+        (lambda c: c | {"calibration": {"method": "platt", "a": float("nan"), "b": 1.0}}, "NaN"),
+        (lambda c: c | {"categories": None}, "categories"),
+        (lambda c: c | {"categories": {"category": "abc"}}, "categories"),
+        (lambda c: c | {"metadata": [1]}, "metadata"),
+        (lambda c: c | {"metadata": {"training_as_of": "x" * 200}}, "training_as_of"),
+        (
+            lambda c: c | {"blend": {"references": {"margin": {"values": [1], "cumulative_counts": "x"}}}},
+            "blend",
+        ),
+        (lambda c: c | {"params": {"baseline_weight": "x"}}, "baseline_weight"),
+        (lambda c: c | {"lightgbm_model": _cut_in_a_tree(str(c["lightgbm_model"]))}, "cut short"),
+        (lambda c: c | {"lightgbm_model": str(c["lightgbm_model"])[:-400]}, "parameters"),
+        (lambda c: c | {"lightgbm_model": _looping_tree(str(c["lightgbm_model"]))}, "binary tree"),
+        (lambda c: c | {"lightgbm_model": _param_line_broken(str(c["lightgbm_model"]))}, "parameters"),
+    ],
+)
+def test_a_damaged_model_file_is_refused(tmp_path: Path, change: object, detail: str) -> None:
+    """Found by fuzzing: each of these was a traceback, NaN scores for every company, a model of an unknown
+    future version used as is, or (the LightGBM text) the whole process killed inside LightGBM's parser."""
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(change(_shipped())), encoding="utf-8")  # type: ignore[operator]
+    with pytest.raises(DiscoveryError) as error:
+        load_model(path)
+    assert error.value.key == "model.bad_file"
+    assert detail in str(error.value)
+
+
+def test_the_lightgbm_check_passes_sound_text_and_stops_every_truncation(tmp_path: Path) -> None:
+    from qilin.discovery.booster_text import problem
+
+    content = _shipped()
+    text, n = str(content["lightgbm_model"]), len(content["feature_names"])  # type: ignore[arg-type]
+    assert problem(text, n) is None
+    cut = text[: text.index("end of parameters")]
+    assert all(problem(text[:end], n) for end in range(0, len(cut), 997))
+    assert problem(text, n + 1) == "max_feature_idx does not match the feature names"
+    # a file of version 1 (the booster alone, before the blend) still loads
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(content | {"format_version": 1, "blend": {}}), encoding="utf-8")
+    model, _ = load_model(path)
+    assert model.references_ == {} and model.booster_.num_trees() > 0
+
+
+def test_a_sector_given_as_an_industry_division_is_named() -> None:
+    """On the registry the category falls back to the GB/T 4754 division ("35"): a reason names it."""
+    from qilin.discovery.model import _category
+
+    assert _category(None, {"category": "35"}, True, "zh") == "所属领域：专用设备制造业（35）"  # type: ignore[arg-type]
+    assert _category(None, {"category": "35"}, False, "en") == "sector: 专用设备制造业 (GB/T 4754 35)"  # type: ignore[arg-type]
+    assert _category(None, {"category": "fintech"}, True, "zh") == "所属领域：fintech"  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from qilin.cli import app
 from qilin.discovery.data import DataPackage, DiscoveryError, read_package
 from qilin.discovery.features import build_features
+from qilin.discovery.model import DEFAULT_MODEL_PATH as DEFAULT_MODEL
 from qilin.discovery.model import load_model, rank
 from test_discovery_fixtures import write_chinese_package, write_csv, write_subset
 
@@ -260,3 +261,68 @@ def test_what_reading_sets_aside_is_reported(tmp_path: Path) -> None:
 
 def test_a_clean_package_has_no_notes(csv_package: Path) -> None:
     assert read_package(csv_package).notes == ()
+
+
+def test_bad_values_found_by_fuzzing_are_set_aside_and_noted(tmp_path: Path) -> None:
+    """Each of these was read silently: a 10²⁶ amount ranked its company first, a NaN, negative or 1e308
+    post-money became a valuation, unreadable valuations and rows without a required value vanished, and a
+    company whose status was written ``Operating`` counted as closed."""
+    write_csv(
+        tmp_path / "companies.csv",
+        ["id", "name", "founded_on", "status", "status_as_of"],
+        [
+            ["a", "甲", "2010-01-01", "Operating", "2013-01-01"],
+            ["b", "乙", "2010-01-01", "在营", "2013-01-01"],
+            ["", "无编号", "2010-01-01", "operating", "2013-01-01"],
+        ],
+    )
+    write_csv(
+        tmp_path / "rounds.csv",
+        ["company_id", "announced_on", "round_type", "amount", "currency", "post_money_valuation"],
+        [
+            ["a", "2011-01-01", "A轮", "99999999999999999999999999", "USD", "NaN"],
+            ["a", "2011-06-01", "B轮", "1000000", "USD", "-5"],
+            ["a", "2012-01-01", "C轮", "2000000", "USD", "1e308"],
+            ["a", "2012-06-01", "C轮", "2000000", "USD", "10亿"],
+            ["a", "", "D轮", "3000000", "USD", ""],
+            ["b", "2012-01-01", "A轮", "1000000", "USD", ""],
+        ],
+    )
+    write_csv(
+        tmp_path / "valuations.csv",
+        ["company_id", "as_of", "value", "currency"],
+        [
+            ["a", "2012-01-01", "NaN", "USD"],
+            ["a", "2012-02-01", "约一些", "USD"],
+            ["b", "2012-01-01", "9", "XYZ"],
+        ],
+    )
+    package = read_package(tmp_path)
+    notes = {(n.key, n.fields["name"]): n.fields for n in package.notes}
+    assert notes[("note.unreadable_amount", "rounds")]["examples"] == "99999999999999999999999999"
+    assert notes[("note.unreadable_amount", "rounds.post_money_valuation")]["count"] == 3
+    assert notes[("note.unreadable_amount", "valuations")]["count"] == 2
+    assert notes[("note.no_fx_rate", "valuations")]["examples"] == "XYZ 2012"
+    assert notes[("note.missing_required", "rounds")]["examples"] == "rounds.csv:6"
+    assert notes[("note.missing_required", "companies")]["examples"] == "companies.csv:4"
+    assert notes[("note.unknown_status", "companies")]["examples"] == "b (在营)"
+    assert all(" / " in str(note) for note in package.notes)
+    assert package.rounds["amount"].max() == 2_000_000
+    features = build_features(package, dt.date(2013, 6, 1)).filter(pl.col("company_id") == "a")
+    assert features["latest_valuation_usd"][0] == 1e9  # 10亿 in the round's currency (USD); NaN … set aside
+    ranking = rank(package, as_of=dt.date(2013, 6, 1), model=load_model(DEFAULT_MODEL)[0])
+    assert ranking["company_id"].to_list() == ["a"]  # Operating is operating; 在营 is not DESIGN's word
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [(b"", "是空文件"), (b'company_id,announced_on,"' + b"x" * 200_000 + b'"\n', "field limit")],
+)
+def test_an_empty_or_unparseable_csv_is_refused_in_both_languages(
+    tmp_path: Path, content: bytes, needle: str
+) -> None:
+    _minimal(tmp_path)
+    (tmp_path / "rounds.csv").write_bytes(content)
+    with pytest.raises(DiscoveryError) as error:
+        read_package(tmp_path)
+    assert needle in str(error.value) and " / " in str(error.value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -202,3 +203,39 @@ def test_db_and_data_are_exclusive(db_url: str, tmp_path: Path, command: str) ->
     code, _, err = invoke(command, "--as-of", AS_OF, *extra)
     assert code == 1
     assert "exactly one" in err and "二者选一" in err
+
+
+def test_commands_on_a_database_not_yet_migrated_say_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by fuzzing: ``run``, ``runs`` and ``--db`` on a new database ended in SQLAlchemy's traceback."""
+    from qilin import config
+
+    monkeypatch.setenv("QILIN_DATABASE_URL", f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    monkeypatch.setenv("QILIN_ENV", "test")
+    config.get_settings.cache_clear()
+    try:
+        for args in (
+            ["run", "--as-of", AS_OF],
+            ["runs"],
+            ["rank", "--db", "--as-of", AS_OF, "--out", str(tmp_path / "r.csv")],
+        ):
+            code, _, err = invoke(*args)
+            assert code == 2, err
+            assert "qilin db upgrade" in err and "数据库尚未初始化" in err
+    finally:
+        config.get_settings.cache_clear()
+
+
+def test_a_run_refuses_what_it_could_not_keep(demo: Session, tmp_path: Path) -> None:
+    """Runs are never replaced: ``--top 0`` stored "无突出信号" for every enterprise for good, and a model
+    whose training date was 200 characters (part of the run's model version) broke PostgreSQL's column."""
+    code, _, err = invoke("run", "--as-of", AS_OF, "--top", "0")
+    assert code == 2 and "--top" in err
+    content = json.loads(DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
+    content["metadata"]["training_as_of"] = "2013-10-01" + "x" * 190
+    model = tmp_path / "model.json"
+    model.write_text(json.dumps(content), encoding="utf-8")
+    code, _, err = invoke("run", "--as-of", AS_OF, "--model", str(model))
+    assert code == 1 and "training_as_of" in err and "Traceback" not in err
+    assert demo.scalar(select(func.count()).select_from(DiscoveryRun)) == 0

@@ -637,3 +637,78 @@ def test_cli_refuses_control_characters_in_the_actor_and_comment(
         for word in words:
             assert word in result.stderr, word
     assert session.scalar(select(func.count()).select_from(LeadTransition)) == transitions
+
+
+def test_control_characters_in_the_note_other_columns_and_headers_are_refused(
+    session: Session, engine: Engine, tmp_path: Path, frozen_today: str
+) -> None:
+    """A note or a column the import does not know is kept and shown by ``leads show``: an escape sequence
+    there would act on the officer's terminal, and PostgreSQL refuses NUL outright (a traceback)."""
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "channel,recommender,name,note,简介\n"
+        'tech_plan,省科技厅,甲公司,"clear\x1b[2J",\n'
+        "tech_plan,省科技厅,乙公司,a\x00b,\n"
+        "tech_plan,省科技厅,丙公司,,red\x1b[31m\n",
+        encoding="utf-8",
+    )
+    report = leads.import_leads(session, path=path, actor="t")
+    assert report.refused
+    assert [(i.line, i.column, i.key, i.fields) for i in report.issues] == [
+        (2, "note", "field.control_char", {"char": "U+001B"}),
+        (3, "note", "field.control_char", {"char": "U+0000"}),
+        (4, "简介", "field.control_char", {"char": "U+001B"}),
+    ]
+    session.rollback()
+    header = tmp_path / "header.csv"
+    header.write_text("channel,recommender,name,x\x1by\ntech_plan,省科技厅,甲公司,1\n", encoding="utf-8")
+    report = leads.import_leads(session, path=header, actor="t")
+    assert report.refused and [i.key for i in report.issues] == ["field.control_char"]
+    session.rollback()
+    assert lead_rows(session) == []
+    # what the command prints quotes the value escaped in both halves: the terminal never sees ESC
+    shown = cli("leads", "import", path)
+    assert shown.exit_code == 1 and "\x1b" not in shown.stderr and "\x00" not in shown.stderr
+    assert "clear\\x1b[2J" in shown.stderr and "U+001B" in shown.stderr
+    assert table_counts(engine)["leads"] == 0
+
+
+def test_a_cell_beyond_the_csv_limit_is_an_issue_not_a_traceback(
+    session: Session, tmp_path: Path, frozen_today: str
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "channel,recommender,name,note\ntech_plan,省科技厅,甲公司," + "x" * 200_000 + "\n", "utf-8"
+    )
+    report = leads.import_leads(session, path=path, actor="t")
+    assert report.refused
+    (issue,) = report.issues
+    assert issue.key == "leads.csv_unreadable" and issue.fields["line"] == 2
+    result = cli("leads", "import", path, "--actor", "t")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "无法按 CSV 读取" in result.stderr and "cannot be read as CSV" in result.stderr
+    assert lead_rows(session) == []
+
+
+def test_refusals_name_states_and_statuses_in_each_language(
+    session: Session, tmp_path: Path, frozen_today: str
+) -> None:
+    import_rows(session, tmp_path, [{"name": "甲公司"}], channel="tech_plan", recommender="省科技厅")
+    (lead,) = lead_rows(session)
+    with pytest.raises(LeadError) as exc:
+        leads.advance(session, lead_id=lead.id, to_state="accepted", actor="t")
+    zh, en = str(exc.value).split(" / ")
+    assert "新线索（new）" in zh and "已采纳入库（accepted）" in zh and "核实中（verifying）" in zh
+    assert "from new (new) to accepted (accepted); allowed: verifying (verifying)" in en
+    assert not re.search(r"[\u4e00-\u9fff]", en), en
+    session.rollback()
+    listed = cli("leads", "list", "--status", "bogus")
+    assert listed.exit_code == 1
+    assert "未知的线索状态：bogus（应为 new, verifying, accepted, rejected）" in listed.stderr
+    assert "unknown lead status: bogus" in listed.stderr
+    leads.advance(session, lead_id=lead.id, to_state="verifying", actor="t")
+    session.commit()
+    typed = cli(
+        "leads", "advance", lead.id, "--to", "accepted", "--actor", "t", "--enterprise-id", "zj\x1b[2J"
+    )
+    assert typed.exit_code == 1 and "\x1b" not in typed.stderr and "zj\\x1b[2J" in typed.stderr

@@ -357,3 +357,14 @@ def test_focused_signals_equal_the_whole_registry_filtered(registry: str, sessio
     for enterprise_id in sorted({s.enterprise_id for s in everything}):
         focused = find_signals(session, since=since, enterprise_ids={enterprise_id})
         assert focused == [s for s in everything if s.enterprise_id == enterprise_id]
+
+
+def test_cli_since_after_today_says_today(db_url: str, frozen_today: str) -> None:
+    """Without --until, a --since after today was refused as "after --until 2026-06-30", an option never
+    given."""
+    result = _invoke("--since", "2099-01-01")
+    assert result.exit_code == 1, result.output
+    assert "起始日期 2099-01-01 晚于今天（2026-06-30）" in result.stderr
+    assert (
+        "--since 2099-01-01 is after today (2026-06-30)" in result.stderr and "--until" not in result.stderr
+    )

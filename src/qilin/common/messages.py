@@ -618,6 +618,14 @@ CATALOG: dict[str, dict[str, str]] = {
     "leads.none": {"zh": "没有符合条件的线索", "en": "no matching leads"},
     "leads.no_recommenders": {"zh": "尚无推荐单位", "en": "no recommenders yet"},
     "leads.filter_unknown": {"zh": "未知的{what}：{value}", "en": "unknown {what}: {value}"},
+    "leads.status_unknown": {
+        "zh": "未知的线索状态：{value}（应为 {known}）",
+        "en": "unknown lead status: {value} (known: {known})",
+    },
+    "leads.csv_unreadable": {
+        "zh": "第 {line} 行附近无法按 CSV 读取（单元格过长或格式错误）：{detail}",
+        "en": "cannot be read as CSV near line {line} (a cell too long, or malformed): {detail}",
+    },
     # discovery on the registry (企业库上的 AI 发现)
     "discover.source_required": {
         "zh": "请指定数据来源：--data 数据包文件夹 或 --db 企业库（二者选一）",
@@ -642,6 +650,20 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "run {run_id}: as of {as_of}, model {model_version}, {count} enterprises scored",
     },
     "discover.no_runs": {"zh": "尚无发现运行记录", "en": "no discovery runs yet"},
+    "discover.out_not_file": {
+        "zh": "无法写入 {path}：它不是普通文件（设备、管道等），写入会替换它",
+        "en": "cannot write {path}: it is not a regular file (a device, a pipe …); writing would replace it",
+    },
+    "discover.walk_forward_short": {
+        "zh": "前推检验需要截止日期及之前逐年的日期中至少两个不早于第一笔融资（{first}）；"
+        "截止日期 {as_of} 只有 {count} 个",
+        "en": "walk-forward needs at least two of the as-of date and the yearly dates before it on or after "
+        "the first round ({first}); as-of {as_of} leaves {count}",
+    },
+    "discover.since_after_today": {
+        "zh": "起始日期 {since} 晚于今天（{today}）：还没有那天的记录",
+        "en": "--since {since} is after today ({today}): there are no records of that day yet",
+    },
 }
 
 

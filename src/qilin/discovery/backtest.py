@@ -251,8 +251,16 @@ def cross_validate(
     """Out-of-fold scores over ``folds`` folds by company at ``as_of``; metrics on the pooled scores."""
     frame = training_frame(package, as_of, horizon_years)
     y = frame["label"].to_numpy().astype(bool)
-    if y.sum() < folds:
+    if y.sum() < 2:
         raise DiscoveryError("data.no_positives", as_of=as_of.isoformat(), horizon=horizon_years)
+    if y.sum() < folds:
+        raise DiscoveryError(
+            "data.too_few_positives",
+            folds=folds,
+            positives=int(y.sum()),
+            as_of=as_of.isoformat(),
+            horizon=horizon_years,
+        )
     params = {"random_state": seed, **(params or {})}
     pooled: dict[str, tuple[FloatArray, FloatArray]] = {}
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)

@@ -15,11 +15,13 @@ hang prediction), a categorical split without its bitset, a truncated parameters
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 __all__ = ["problem"]
 
 _NUMBER = re.compile(r"^[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|inf|nan)$", re.IGNORECASE)
 _INTEGER = re.compile(r"^[+-]?\d+$")
+_PARAMETER = re.compile(r"^\[\w+: [^\[\]]*\]$")
 # Per-node arrays of a tree with n leaves: n - 1 internal nodes, n leaves.
 _INTERNAL = ("split_feature", "split_gain", "threshold", "decision_type", "left_child", "right_child",
              "internal_value", "internal_weight", "internal_count")  # fmt: skip
@@ -78,7 +80,7 @@ def _tree(block: str, n_features: int) -> None:
     if not categorical:
         return
     bounds = [int(v) for v in _numbers(values, "cat_boundaries", n_cat + 1, integer=True)]
-    if bounds[0] != 0 or any(b < a for a, b in zip(bounds, bounds[1:], strict=False)):
+    if bounds[0] != 0 or any(b < a for a, b in pairwise(bounds)):
         raise _Bad("cat_boundaries out of order")
     _numbers(values, "cat_threshold", bounds[-1], integer=True)
     thresholds = values["threshold"].split()
@@ -102,9 +104,7 @@ def _check(data: bytes, n_features: int) -> None:
     start = data.find(b"\nTree=")
     if not data.startswith(b"tree\n") or start < 0:
         raise _Bad("not a LightGBM model")
-    header = dict(
-        line.split("=", 1) for line in data[:start].decode("utf-8").splitlines() if "=" in line
-    )
+    header = dict(line.split("=", 1) for line in data[:start].decode("utf-8").splitlines() if "=" in line)
     for key in ("max_feature_idx", "feature_names", "tree_sizes"):
         if key not in header:
             raise _Bad(f"no {key} line")
@@ -131,5 +131,10 @@ def _check(data: bytes, n_features: int) -> None:
     if not data[offset:].lstrip(b"\n").startswith(b"end of trees"):
         raise _Bad("no 'end of trees' after the trees")
     parameters = data.find(b"\nparameters:\n", offset)
-    if parameters >= 0 and data.find(b"\nend of parameters", parameters) < 0:
-        raise _Bad("the parameters section is cut short")
+    if parameters >= 0:
+        end = data.find(b"\nend of parameters", parameters)
+        if end < 0:
+            raise _Bad("the parameters section is cut short")
+        lines = data[parameters + len(b"\nparameters:\n") : end].decode("utf-8").splitlines()
+        if not all(_PARAMETER.match(line) for line in lines):
+            raise _Bad("a line of the parameters section is not [name: value]")

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import stat
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -29,7 +31,13 @@ from qilin.discovery.backtest import (
     walk_forward,
     walk_forward_dates,
 )
-from qilin.discovery.data import DataPackage, DiscoveryError, output_error, read_package
+from qilin.discovery.data import (
+    MAX_HORIZON_YEARS,
+    DataPackage,
+    DiscoveryError,
+    output_error,
+    read_package,
+)
 from qilin.discovery.model import (
     DEFAULT_MODEL_PATH,
     check_as_of,
@@ -53,6 +61,21 @@ console = Console(width=160, markup=False) if not sys.stdout.isatty() else Conso
 errors = Console(stderr=True, soft_wrap=True, markup=False)
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Characters a terminal acts on (ESC starts a colour or a screen clear): what the commands print from files
+# (ids, amounts, notes) shows them escaped. Tab and line breaks stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+MAX_SEED = 2**32 - 1
+"""The largest seed NumPy, scikit-learn and LightGBM all accept."""
+MAX_TREES = 10_000
+"""The most trees (and bootstrap resamples) a command takes: more runs for hours and looks hung."""
+
+
+class Lang(StrEnum):
+    """The language of the reasons."""
+
+    zh = "zh"
+    en = "en"
+
 
 DataOption = Annotated[Path, typer.Option("--data", help="数据包文件夹 / data package folder")]
 SourceDataOption = Annotated[
@@ -63,7 +86,19 @@ DbOption = Annotated[
     typer.Option("--db", help="从企业库读取（或用 --data）/ read the registry database (or --data)"),
 ]
 AsOfOption = Annotated[str, typer.Option("--as-of", help="截止日期 YYYY-MM-DD / as-of date")]
-HorizonOption = Annotated[int, typer.Option("--horizon-years", help="预测期限（年）/ horizon in years")]
+HorizonOption = Annotated[
+    int,
+    typer.Option("--horizon-years", min=1, max=MAX_HORIZON_YEARS, help="预测期限（年）/ horizon in years"),
+]
+SeedOption = Annotated[int, typer.Option(min=0, max=MAX_SEED, help="随机种子 / random seed")]
+TreesOption = Annotated[int, typer.Option(min=1, max=MAX_TREES, help="树的数量 / number of trees")]
+TopOption = Annotated[int, typer.Option(min=1, help="每家企业理由条数 / reasons per company")]
+
+
+def printable(text: str) -> str:
+    """``text`` with terminal control characters written as escapes (ESC as ``\\x1b``), so printing a file's
+    content cannot recolour or clear the screen."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def parse_date(text: str) -> dt.date:
@@ -77,12 +112,19 @@ def parse_date(text: str) -> dt.date:
 
 
 def _fail(error: DiscoveryError) -> typer.Exit:
-    errors.print(f"错误 / error: {error}", style="bold red", markup=False, highlight=False)
+    errors.print(printable(f"错误 / error: {error}"), style="bold red", markup=False, highlight=False)
     return typer.Exit(1)
 
 
 def _output(out: Path) -> Path:
-    """``--out`` checked (and its folder created) before the long work, so a typo costs no minutes."""
+    """``--out`` checked (and its folder created) before the long work, so a typo costs no minutes. An
+    existing device or pipe (``/dev/null``) is refused: the atomic write would replace it with a file."""
+    try:
+        mode = out.stat().st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise RunError("discover.out_not_file", path=str(out))
     try:
         return prepare_output(out)
     except OutputError as error:
@@ -93,8 +135,15 @@ def _read(data: Path) -> DataPackage:
     with errors.status("读取数据包 / reading the data package …"):
         package = read_package(data)
     for note in package.notes:
-        errors.print(f"注意 / note: {note}", style="yellow", markup=False, highlight=False)
+        errors.print(printable(f"注意 / note: {note}"), style="yellow", markup=False, highlight=False)
     return package
+
+
+def _require_db() -> None:
+    """Stop with the bilingual "run qilin db upgrade" message when the database is not migrated."""
+    from qilin.cli import require_migrated
+
+    require_migrated()
 
 
 def _source(data: Path | None, db: bool) -> DataPackage:
@@ -105,6 +154,7 @@ def _source(data: Path | None, db: bool) -> DataPackage:
         raise RunError("discover.source_required")
     if data is not None:
         return _read(data)
+    _require_db()
     from qilin.db import session_scope
 
     with errors.status("读取企业库 / reading the registry …"), session_scope() as session:
@@ -116,8 +166,8 @@ def train_command(
     as_of: AsOfOption,
     horizon_years: HorizonOption,
     out: Annotated[Path, typer.Option("--out", help="模型文件 (JSON) / model file")],
-    n_estimators: Annotated[int, typer.Option(help="树的数量 / number of trees")] = 150,
-    seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 0,
+    n_estimators: TreesOption = 150,
+    seed: SeedOption = 0,
     data: SourceDataOption = None,
     db: DbOption = False,
 ) -> None:
@@ -149,8 +199,8 @@ def rank_command(
     model_path: Annotated[
         Path | None, typer.Option("--model", help="模型文件（默认随包模型）/ model file (default: shipped)")
     ] = None,
-    lang: Annotated[str, typer.Option(help="理由语言 zh|en / language of reasons")] = "zh",
-    top: Annotated[int, typer.Option(help="每家企业理由条数 / reasons per company")] = 3,
+    lang: Annotated[Lang, typer.Option(help="理由语言 zh|en / language of reasons")] = Lang.zh,
+    top: TopOption = 3,
     baselines: Annotated[
         bool,
         typer.Option(
@@ -168,7 +218,7 @@ def rank_command(
         model, _ = load_model(model_path or DEFAULT_MODEL_PATH)
         package = _source(data, db)
         with errors.status("排序 / ranking …"):
-            ranking = rank(package, as_of=day, model=model, lang=lang, top=top, baselines=baselines)
+            ranking = rank(package, as_of=day, model=model, lang=lang.value, top=top, baselines=baselines)
         try:
             write_atomically(out, ranking.write_csv)
         except OutputError as error:
@@ -245,7 +295,7 @@ def _rows(reports: list[BacktestReport]) -> pl.DataFrame:
 def backtest_command(
     as_of: AsOfOption,
     horizon_years: HorizonOption,
-    folds: Annotated[int, typer.Option(help="交叉验证折数 / CV folds")] = 5,
+    folds: Annotated[int, typer.Option(min=2, help="交叉验证折数 / CV folds")] = 5,
     walk_forward_mode: Annotated[
         bool,
         typer.Option(
@@ -254,9 +304,9 @@ def backtest_command(
         ),
     ] = False,
     output_format: Annotated[str, typer.Option("--format", help="table|csv|json")] = "table",
-    n_estimators: Annotated[int, typer.Option(help="树的数量 / number of trees")] = 150,
-    n_boot: Annotated[int, typer.Option(help="自助法次数 / bootstrap resamples")] = 200,
-    seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 0,
+    n_estimators: TreesOption = 150,
+    n_boot: Annotated[int, typer.Option(min=0, max=MAX_TREES, help="自助法次数 / bootstrap resamples")] = 200,
+    seed: SeedOption = 0,
     data: SourceDataOption = None,
     db: DbOption = False,
 ) -> None:
@@ -266,8 +316,8 @@ def backtest_command(
         raise typer.Exit(1)
     try:
         day = parse_date(as_of)
-        if horizon_years <= 0:
-            raise DiscoveryError("horizon.invalid", value=horizon_years)
+        if not 1 <= horizon_years <= MAX_HORIZON_YEARS:
+            raise DiscoveryError("horizon.invalid", value=horizon_years, max=MAX_HORIZON_YEARS)
         package = _source(data, db)
         check_as_of(package, day)
         params = {"n_estimators": n_estimators}
@@ -275,6 +325,13 @@ def backtest_command(
             if walk_forward_mode:
                 first = first_round(package)
                 dates = [d for d in walk_forward_dates(day) if first is not None and d >= first]
+                if len(dates) < 2:
+                    raise RunError(
+                        "discover.walk_forward_short",
+                        first=str(first),
+                        as_of=day.isoformat(),
+                        count=len(dates),
+                    )
                 reports = walk_forward(
                     package, dates, horizon_years, seed=seed, n_boot=n_boot, params=params, progress=progress
                 )
@@ -308,12 +365,13 @@ def run_command(
     model_path: Annotated[
         Path | None, typer.Option("--model", help="模型文件（默认随包模型）/ model file (default: shipped)")
     ] = None,
-    top: Annotated[int, typer.Option(help="每家企业理由条数 / reasons per company")] = 3,
+    top: TopOption = 3,
 ) -> None:
     """为企业库评分并保存运行记录 / Score the registry on the as-of date and keep the run as history."""
     from qilin.common.messages import both
     from qilin.db import session_scope
 
+    _require_db()
     try:
         day = parse_date(as_of)
         with errors.status("评分 / scoring the registry …"), session_scope() as session:
@@ -332,6 +390,7 @@ def runs_command() -> None:
     from qilin.common.messages import both
     from qilin.db import session_scope
 
+    _require_db()
     with session_scope() as session:
         runs = list_runs(session)
         rows = [

@@ -28,7 +28,7 @@ import polars as pl
 
 from qilin.common.files import OutputError
 from qilin.registry.issues import ImportIssue
-from qilin.registry.package import ROUND_TYPES
+from qilin.registry.package import ROUND_TYPES, STATUSES
 from qilin.registry.parsing import ParseError, parse_amount, parse_round_type
 from qilin.registry.reader import (
     clean_header,
@@ -52,6 +52,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "data.missing_column": ("{name} 缺少必需列 {column}", "{name} lacks the required column {column}"),
     "data.bad_csv": ("无法读取 {name}：{detail}", "cannot read {name}: {detail}"),
+    "data.empty_file": (
+        "{name} 是空文件（至少应有标题行）",
+        "{name} is empty (it needs at least its header row)",
+    ),
     "data.encoding": (
         "{name} 不是 UTF-8 编码（第 {line} 行起）：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”",
         '{name} is not UTF-8 encoded (from line {line}): save it from Excel as "CSV UTF-8 (Comma delimited)"',
@@ -100,8 +104,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "out.unwritable": ("无法写入 {path}：{zh}", "cannot write {path}: {en}"),
     "horizon.invalid": (
-        "预测期限应为正整数年：{value}",
-        "the horizon must be a positive number of years: {value}",
+        "预测期限应为 1 至 {max} 的整数年：{value}",
+        "the horizon must be a whole number of years from 1 to {max}: {value}",
+    ),
+    "data.too_few_positives": (
+        "{folds} 折交叉验证需要至少 {folds} 个正例，"
+        "而 {as_of} 后 {horizon} 年内只有 {positives} 家企业进入独角兽榜单",
+        "{folds}-fold cross-validation needs at least {folds} positive labels; only {positives}"
+        " companies joined the unicorn list within {horizon} years after {as_of}",
     ),
 }
 """Discovery's messages as (中文, English) pairs; ``str(DiscoveryError)`` is "中文 / English"."""
@@ -146,6 +156,10 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CANONICAL_ROUNDS = frozenset(ROUND_TYPES)
 _PLAIN_NUMBER = re.compile(r"^\d+(\.\d+)?$")
 _ISO_CURRENCY = re.compile(r"^[A-Z]{3}$")
+AMOUNT_LIMIT = 1e16
+"""Amounts from this size up are unreadable, as the registry's import refuses them."""
+MAX_HORIZON_YEARS = 100
+"""The longest horizon train and backtest accept (labels reach as-of + horizon)."""
 
 
 NOTES: dict[str, tuple[str, str]] = {
@@ -157,6 +171,16 @@ NOTES: dict[str, tuple[str, str]] = {
     "note.unreadable_amount": (
         "{name} 中有 {count} 个金额无法识别，按未披露处理（如 {examples}）",
         "{count} amount(s) in {name} could not be read and count as undisclosed (e.g. {examples})",
+    ),
+    "note.missing_required": (
+        "{name} 中有 {count} 行缺少必填值（{columns}），已忽略（如 {examples}）",
+        "{count} row(s) of {name} lack a required value ({columns}) and are ignored (e.g. {examples})",
+    ),
+    "note.unknown_status": (
+        "companies 中有 {count} 家企业的状态不是 operating/acquired/closed/ipo，"
+        "按非在营处理（如 {examples}）",
+        "{count} compan(ies) have a status other than operating/acquired/closed/ipo and count as not"
+        " operating (e.g. {examples})",
     ),
     "note.no_fx_rate": (
         "{name} 中有 {count} 笔金额的币种/年份没有汇率，不计入美元金额（{examples}）",
@@ -223,7 +247,12 @@ def _read_csv(path: Path, data: bytes) -> pl.DataFrame:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise DiscoveryError("data.encoding", name=path.name, line=line) from None
-    header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8")]), [])
+    if not data.strip():
+        raise DiscoveryError("data.empty_file", name=path.name)
+    try:
+        header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8")]), [])
+    except csv.Error as error:  # a header cell beyond the csv module's field limit
+        raise DiscoveryError("data.bad_csv", name=path.name, detail=str(error)) from error
     repeated = duplicate_columns(clean_header(header))
     if repeated:
         issue = ImportIssue(
@@ -329,7 +358,8 @@ def _amount(text: str | None, currency: str | None) -> tuple[float | None, str |
     if text is None:
         return None, currency, True
     if currency is not None and _ISO_CURRENCY.match(currency) and _PLAIN_NUMBER.match(text):
-        return float(text), currency, True
+        plain = float(text)
+        return (plain, currency, True) if plain < AMOUNT_LIMIT else (None, currency, False)
     try:
         parsed = parse_amount(text, currency)
     except ParseError:
@@ -337,6 +367,8 @@ def _amount(text: str | None, currency: str | None) -> tuple[float | None, str |
     value: Decimal | None = parsed.value
     if value is None and parsed.low is not None:
         value = parsed.low if parsed.high is None else (parsed.low + parsed.high) / 2
+    if value is not None and value >= AMOUNT_LIMIT:
+        return None, parsed.currency, False
     return (float(value) if value is not None else None), parsed.currency, True
 
 
@@ -358,6 +390,21 @@ def _read_amounts(frame: pl.DataFrame, amount: str, currency: str) -> tuple[pl.D
     return out, unreadable
 
 
+def _post_money(rounds: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """Post-money valuations (投后估值) read the way round amounts are — ``10亿`` and ``2.7亿美元``
+    understood; NaN, a negative or a 10¹⁶ value unreadable — and kept as the number's text, with its ISO
+    currency in ``post_money_currency`` (the round's when none is given); also the texts that could not be
+    read."""
+    if "post_money_valuation" not in rounds.columns:
+        return rounds, []
+    given = pl.col("post_money_currency") if "post_money_currency" in rounds.columns else pl.lit(None)
+    rounds = rounds.with_columns(
+        given.cast(pl.String).fill_null(pl.col("currency")).alias("post_money_currency")
+    )
+    read, unreadable = _read_amounts(rounds, "post_money_valuation", "post_money_currency")
+    return read.with_columns(pl.col("post_money_valuation").cast(pl.String)), unreadable
+
+
 def _normalise_rounds(rounds: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     """Canonical round types and parsed amounts; also the amount texts that could not be read."""
     if "round_type" not in rounds.columns:
@@ -373,15 +420,17 @@ def _normalise_rounds(rounds: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     return _read_amounts(rounds, "amount", "currency")
 
 
-def _valuations(frame: pl.DataFrame) -> pl.DataFrame:
+def _valuations(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """The valuations with a readable value; also the value texts that could not be read."""
     if frame.is_empty():
-        return pl.DataFrame(
-            schema={"company_id": pl.String, "as_of": pl.Date, "value": pl.Float64, "currency": pl.String}
-        )
+        schema = {"company_id": pl.String, "as_of": pl.Date, "value": pl.Float64, "currency": pl.String}
+        return pl.DataFrame(schema=schema), []
     if "currency" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("currency"))
-    values, _ = _read_amounts(frame.select("company_id", "as_of", "value", "currency"), "value", "currency")
-    return values.filter(pl.col("value").is_not_null())
+    values, unreadable = _read_amounts(
+        frame.select("company_id", "as_of", "value", "currency"), "value", "currency"
+    )
+    return values.filter(pl.col("value").is_not_null()), unreadable
 
 
 def _duplicate_ids(companies: pl.DataFrame, sources: list[_Source]) -> None:
@@ -435,6 +484,7 @@ def read_package(folder: Path) -> DataPackage:
     digest = hashlib.sha256()
     read: set[Path] = set()
     frames: dict[str, pl.DataFrame] = {}
+    notes: list[DataNote] = []
     for name, required in wanted.items():
         if not sources[name]:
             if name in REQUIRED:
@@ -450,24 +500,68 @@ def read_package(folder: Path) -> DataPackage:
                 if column not in source.frame.columns:
                     raise DiscoveryError("data.missing_column", name=source.label, column=column)
             parsed.append(_parse_dates(source.frame, name, source))
-        frames[name] = parsed[0] if len(parsed) == 1 else pl.concat(parsed, how="diagonal_relaxed")
-    companies = frames["companies"].rename({"id": "company_id"})
+        frame = parsed[0] if len(parsed) == 1 else pl.concat(parsed, how="diagonal_relaxed")
+        frames[name], note = _without_missing(frame, name, required, sources[name])
+        notes.extend([note] if note is not None else [])
+    companies, note = _statuses(frames["companies"].rename({"id": "company_id"}))
+    notes.extend([note] if note is not None else [])
     _duplicate_ids(companies, sources["companies"])
     rounds, unreadable = _normalise_rounds(frames["rounds"])
+    rounds, unreadable_post = _post_money(rounds)
+    valuations, unreadable_values = _valuations(frames["valuations"])
     package = DataPackage(
         companies=companies,
         rounds=rounds,
         acquisitions=frames["acquisitions"],
         unicorn_events=frames["unicorn_events"],
-        valuations=_valuations(frames["valuations"]),
+        valuations=valuations,
         lifecycle_events=frames["lifecycle_events"],
         fingerprint=digest.hexdigest(),
     )
-    notes = _orphan_notes(package)
-    if unreadable:
-        notes.append(_note("note.unreadable_amount", "rounds", len(unreadable), unreadable))
-    notes.extend(_fx_notes(rounds))
+    notes.extend(_orphan_notes(package))
+    for where, texts in (
+        ("rounds", unreadable),
+        ("rounds.post_money_valuation", unreadable_post),
+        ("valuations", unreadable_values),
+    ):
+        if texts:
+            notes.append(_note("note.unreadable_amount", where, len(texts), texts))
+    notes.extend(_fx_notes(rounds, "rounds", "amount", "currency", "announced_on"))
+    notes.extend(_fx_notes(valuations, "valuations", "value", "currency", "as_of"))
     return replace(package, notes=tuple(notes))
+
+
+def _without_missing(
+    frame: pl.DataFrame, name: str, required: tuple[str, ...], sources: list[_Source]
+) -> tuple[pl.DataFrame, DataNote | None]:
+    """``frame`` without the rows that leave a required value empty (a company without an id, a round
+    without a date: discovery cannot place them), and the note naming where they were."""
+    missing = pl.any_horizontal(pl.col(c).is_null() for c in required)
+    if not frame.select(missing.any()).item():
+        return frame, None
+    places = [
+        f"{source.label}:{source.line(i)}"
+        for source in sources
+        for i in source.frame.with_row_index().filter(
+            pl.any_horizontal(pl.col(c).is_null() for c in required)
+        )["index"]
+    ]
+    shown = ", ".join(places[:3]) + ("…" if len(places) > 3 else "")
+    fields = {"name": name, "count": len(places), "columns": ", ".join(required), "examples": shown}
+    return frame.filter(~missing), DataNote("note.missing_required", fields)
+
+
+def _statuses(companies: pl.DataFrame) -> tuple[pl.DataFrame, DataNote | None]:
+    """Statuses read case-blind (``Operating`` is operating); a status not of DESIGN §5's four counts as not
+    operating, as before, and is noted."""
+    if "status" not in companies.columns:
+        return companies, None
+    companies = companies.with_columns(pl.col("status").str.to_lowercase())
+    unknown = companies.filter(pl.col("status").is_not_null() & ~pl.col("status").is_in(STATUSES))
+    if unknown.is_empty():
+        return companies, None
+    examples = [f"{i} ({s})" for i, s in unknown.select("company_id", "status").iter_rows()]
+    return companies, _note("note.unknown_status", "companies", unknown.height, examples)
 
 
 def _note(key: str, name: str, count: int, examples: list[str]) -> DataNote:
@@ -488,10 +582,10 @@ def _orphan_notes(package: DataPackage) -> list[DataNote]:
     return notes
 
 
-def _fx_notes(rounds: pl.DataFrame) -> list[DataNote]:
-    """Round amounts whose currency has no yearly rate (an unknown code, or a year before the table)."""
-    known = rounds.filter(pl.col("amount").is_not_null() & pl.col("currency").is_not_null())
-    pairs = known.group_by(pl.col("currency"), pl.col("announced_on").dt.year().alias("year")).len()
+def _fx_notes(frame: pl.DataFrame, name: str, amount: str, currency: str, date: str) -> list[DataNote]:
+    """Amounts whose currency has no yearly rate (an unknown code, or a year before the table)."""
+    known = frame.filter(pl.col(amount).is_not_null() & pl.col(currency).is_not_null())
+    pairs = known.group_by(pl.col(currency), pl.col(date).dt.year().alias("year")).len()
     missing = [
         (c, y, n)
         for c, y, n in pairs.sort("currency", "year").iter_rows()
@@ -500,4 +594,4 @@ def _fx_notes(rounds: pl.DataFrame) -> list[DataNote]:
     if not missing:
         return []
     examples = [f"{c} {y}" for c, y, _ in missing]
-    return [_note("note.no_fx_rate", "rounds", sum(n for _, _, n in missing), examples)]
+    return [_note("note.no_fx_rate", name, sum(n for _, _, n in missing), examples)]

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from qilin.common.dates import today
 from qilin.common.messages import SHARED, both, t
+from qilin.common.text import control_character
 from qilin.common.workflow import Workflow
 from qilin.config import get_settings
 from qilin.db import utcnow
@@ -347,15 +348,27 @@ def _sheet(label: str, header: list[str], body: Iterable[tuple[int, list[str]]])
     return sheet
 
 
+class _BadCsv(Exception):
+    """A file the csv module cannot read (a cell over its field limit), with the line it reached."""
+
+    def __init__(self, line: int, detail: str) -> None:
+        super().__init__(detail)
+        self.line = line
+        self.detail = detail
+
+
 def _read_csv(path: Path) -> _Sheet:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
-        header = next(reader, None) or []
-        body: list[tuple[int, list[str]]] = []
-        line = reader.line_num
-        for values in reader:
-            body.append((line + 1, values))
+        try:
+            header = next(reader, None) or []
+            body: list[tuple[int, list[str]]] = []
             line = reader.line_num
+            for values in reader:
+                body.append((line + 1, values))
+                line = reader.line_num
+        except csv.Error as error:  # a cell beyond the csv module's 131,072-character limit
+            raise _BadCsv(reader.line_num, str(error)) from error
     return _sheet(path.name, header, body)
 
 
@@ -397,6 +410,9 @@ def _read(path: Path) -> tuple[_Sheet | None, list[ImportIssue]]:
             ]
     except UnicodeDecodeError:
         return None, [ImportIssue(path.name, None, None, None, "import.encoding")]
+    except _BadCsv as bad:
+        fields = {"line": bad.line, "detail": bad.detail}
+        return None, [ImportIssue(path.name, None, None, None, "leads.csv_unreadable", fields)]
     except WorkbookProblem as problem:
         return None, [ImportIssue(path.name, None, None, None, problem.key, problem.fields)]
     repeated = duplicate_columns(sheet.columns)  # 企业名称 and 名称 are both the name
@@ -407,6 +423,10 @@ def _read(path: Path) -> tuple[_Sheet | None, list[ImportIssue]]:
         ]
     if "name" not in sheet.columns:
         return None, [ImportIssue(sheet.label, 1, None, None, "leads.no_name_column")]
+    for header in sheet.headers:  # a header is stored (and shown) with the submitted values
+        char = control_character(header)
+        if char is not None:
+            return None, [ImportIssue(sheet.label, 1, None, header, "field.control_char", {"char": char})]
     return sheet, []
 
 
@@ -476,8 +496,15 @@ def _check_row(
     submitted_on = c.date(row, "submitted_on")
     for column in _FREE_TEXT:
         c.text(row, column)
+    for column in (k for k in row if k not in COLUMNS):  # kept in the submitted values, shown as they are
+        char = control_character(row[column])
+        if char is not None:
+            c.fail(column, row[column], "field.control_char", char=char)
     note = row.get("note", "").strip() or None
-    if note is not None and len(note) > NOTE_MAX:
+    char = None if note is None else control_character(note)
+    if note is not None and char is not None:
+        c.fail("note", note, "field.control_char", char=char)
+    elif note is not None and len(note) > NOTE_MAX:
         c.fail("note", note, "field.too_long", max=NOTE_MAX)
     if c.row_failed or code is None or who is None or name is None:
         return None
@@ -689,7 +716,7 @@ def list_(session: Session, *, status: str | None = None, channel: str | None = 
     query = select(Lead)
     if status is not None:
         if status not in STATES:
-            raise _error("leads.filter_unknown", what="status", value=status)
+            raise _error("leads.status_unknown", value=status, known=", ".join(STATES))
         query = query.where(Lead.status == status)
     if channel is not None:
         code = _channel_code(channel)
@@ -778,12 +805,12 @@ def advance(
     lead = get(session, lead_id=lead_id, for_update=True)
     current = lead.status
     if (current, to_state) not in TRANSITIONS:
-        raise _error(
+        raise _error(  # the labels as callables: each half of the message names the states in its language
             "leads.transition_refused",
             id=lead_id,
-            state=state_label(current),
-            target=state_label(to_state),
-            allowed=states_text(allowed_next(current), "zh"),
+            state=lambda lang: state_label(current, lang),
+            target=lambda lang: state_label(to_state, lang),
+            allowed=lambda lang: states_text(allowed_next(current), lang),
         )
     actor = _required(actor, "leads.actor_required", limit=ACTOR_MAX)
     note = (comment or "").strip() or None

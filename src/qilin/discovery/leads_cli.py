@@ -16,6 +16,7 @@ from qilin.common.messages import both, t
 from qilin.common.text import control_character, is_blank
 from qilin.db import MAX_ID, session_scope
 from qilin.discovery import leads as service
+from qilin.discovery.cli import printable
 from qilin.discovery.leads import LeadError, LeadImportReport, LeadView, channel_label, state_label
 from qilin.discovery.leads_models import CHANNELS, RECOMMENDER_KINDS, STATES
 
@@ -27,14 +28,15 @@ MAX_ISSUES_SHOWN = 200
 
 
 def _fail(exc: Exception | str) -> typer.Exit:
-    err.print(str(exc), style="bold red", markup=False, emoji=False, highlight=False)
+    err.print(printable(str(exc)), style="bold red", markup=False, emoji=False, highlight=False)
     return typer.Exit(1)
 
 
 def _row(table: Table, *values: str) -> None:
     """A row of stored text (names, comments, file names), shown as it is: ``Text`` is never read as Rich
-    markup, so a lead named "Evil[/bold]" neither breaks the table nor styles it."""
-    table.add_row(*(Text(value) for value in values))
+    markup, so a lead named "Evil[/bold]" neither breaks the table nor styles it; a control character (stored
+    before imports refused them) shows escaped rather than acting on the terminal."""
+    table.add_row(*(Text(printable(value)) for value in values))
 
 
 def _os_user() -> str:
@@ -70,7 +72,7 @@ def _require_db() -> None:
 
 
 def _print(message: str) -> None:
-    console.print(message, markup=False, emoji=False, highlight=False)
+    console.print(printable(message), markup=False, emoji=False, highlight=False)
 
 
 def _time(value: dt.datetime | None) -> str:
@@ -135,8 +137,8 @@ def import_command(
 
 
 def _render_import(report: LeadImportReport) -> None:
-    for issue in report.issues[:MAX_ISSUES_SHOWN]:
-        err.print(issue.bilingual(), markup=False, emoji=False, highlight=False)
+    for issue in report.issues[:MAX_ISSUES_SHOWN]:  # the value quoted as the file has it, escapes escaped
+        err.print(printable(issue.bilingual()), markup=False, emoji=False, highlight=False)
     if len(report.issues) > MAX_ISSUES_SHOWN:
         more = len(report.issues) - MAX_ISSUES_SHOWN
         err.print(f"… 另有 {more} 处错误 / {more} more errors")

@@ -28,6 +28,7 @@ import json
 import math
 import platform
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,12 @@ from sklearn.model_selection import StratifiedKFold
 
 from qilin.common.dates import today
 from qilin.common.files import OutputError, write_atomically
-from qilin.discovery.data import DiscoveryError, output_error
+from qilin.discovery import booster_text
+from qilin.discovery.data import MAX_HORIZON_YEARS, DiscoveryError, output_error
 from qilin.discovery.features import CATEGORICAL, FEATURES, STAGE_NAMES
 from qilin.discovery.treeshap import TreeSplits
 from qilin.discovery.treeshap import contributions as tree_contributions
+from qilin.reference import industries
 
 __all__ = ["FORMAT", "UnicornModel", "fit_platt", "load_model", "save_model"]
 
@@ -540,6 +543,11 @@ def _category(v: _Values, row: Mapping[str, Any], zh: bool, lang: str) -> str | 
     category = row.get("category")
     if not category:
         return None
+    # On the registry the category falls back to the industry division (GB/T 4754 大类, "35"): name it.
+    division = industries.get(str(category)) if str(category).isdigit() else None
+    if division is not None:
+        name = division.name.strip()
+        category = f"{name}（{category}）" if zh else f"{name} (GB/T 4754 {category})"
     return f"所属领域：{category}" if zh else f"sector: {category}"
 
 
@@ -631,47 +639,145 @@ def save_model(model: UnicornModel, path: Path, metadata: Mapping[str, Any]) -> 
         raise output_error(error) from None
 
 
+FORMAT_VERSIONS = (1, 2)
+"""The file versions :func:`load_model` reads: 1 (the booster alone) and 2 (the booster blended with the
+raised_2y percentile, :data:`FORMAT_VERSION`); a file from a later version is refused, not guessed at."""
+
+
+def _no_constant(name: str) -> float:
+    """``json.loads`` hook: NaN and ±Infinity (which Python's JSON reader accepts) have no place in a model
+    file — a NaN calibration would score every company NaN."""
+    raise ValueError(f"{name} is not a number a model file holds")
+
+
+def _real(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what} is not a number")
+    return float(value)
+
+
+def _params(content: Mapping[str, Any]) -> dict[str, Any]:
+    """The constructor parameters, each a number of the default's kind (an int where an int is expected)."""
+    params = content["params"]
+    if not isinstance(params, dict):
+        raise ValueError("params is not an object")
+    defaults = UnicornModel().get_params()
+    for name, value in params.items():
+        if name not in defaults:
+            raise ValueError(f"unknown parameter {name!r}")
+        if isinstance(defaults[name], int) and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"parameter {name} is not a whole number")
+        _real(value, f"parameter {name}")
+    if not 0.0 <= float(params.get("baseline_weight", 0.0)) <= 1.0:
+        raise ValueError("baseline_weight is not between 0 and 1")
+    return params
+
+
+def _references(content: Mapping[str, Any]) -> dict[str, tuple[list[float], list[int]]]:
+    """The blend's training distributions: none, or both (margin and baseline), each sorted values with
+    rising cumulative counts, as :func:`_distribution` writes them."""
+    blend = content.get("blend", {})
+    references = blend.get("references", {}) if isinstance(blend, dict) else None
+    if not isinstance(references, dict) or (references and set(references) != {"margin", "baseline"}):
+        raise ValueError("blend references are not the margin and baseline distributions")
+    out = {}
+    for name, reference in references.items():
+        values = [_real(v, f"{name} value") for v in reference["values"]]
+        counts = [int(_real(c, f"{name} count")) for c in reference["cumulative_counts"]]
+        rising = all(a < b for a, b in pairwise(values)) and all(a < b for a, b in pairwise([0, *counts]))
+        if not values or len(values) != len(counts) or not rising:
+            raise ValueError(f"the {name} distribution is not sorted values with rising counts")
+        out[name] = (values, counts)
+    return out
+
+
+def _categories(content: Mapping[str, Any], names: Sequence[str]) -> dict[str, list[str]]:
+    """The vocabulary of each categorical feature (every one the model uses, each a list of texts)."""
+    categories = content["categories"]
+    wanted = {n for n in names if n in CATEGORICAL}
+    if not isinstance(categories, dict) or set(categories) != wanted:
+        raise ValueError(f"categories are not given for exactly {', '.join(sorted(wanted))}")
+    for name, vocabulary in categories.items():
+        if not isinstance(vocabulary, list) or not all(isinstance(v, str) for v in vocabulary):
+            raise ValueError(f"the categories of {name} are not a list of texts")
+    return {k: list(v) for k, v in categories.items()}
+
+
+def _iso_date(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and len(value) == 10 and bool(dt.date.fromisoformat(value))
+    except ValueError:
+        return False
+
+
+def _metadata(content: Mapping[str, Any]) -> dict[str, Any]:
+    """The metadata; ``training_as_of`` (part of a run's model version) must be an ISO date when given."""
+    metadata = content["metadata"]
+    if not isinstance(metadata, dict):
+        raise ValueError("metadata is not an object")
+    trained = metadata.get("training_as_of")
+    if trained is not None and not _iso_date(trained):
+        raise ValueError("training_as_of is not a date YYYY-MM-DD")
+    if not isinstance(metadata.get("backtest", {}), dict):
+        raise ValueError("backtest is not an object")
+    return dict(metadata)
+
+
+def _fitted(content: Mapping[str, Any], names: list[str]) -> tuple[UnicornModel, dict[str, Any]]:
+    """The model a file's content describes; raises ValueError (or KeyError, TypeError) naming what is
+    wrong. The LightGBM text is checked (:mod:`.booster_text`) before LightGBM reads it."""
+    model = UnicornModel(**_params(content))
+    text = content["lightgbm_model"]
+    if not isinstance(text, str):
+        raise ValueError("lightgbm_model is not text")
+    damage = booster_text.problem(text, len(names))
+    if damage is not None:
+        raise ValueError(f"the LightGBM model is damaged: {damage}")
+    calibration = content["calibration"]
+    model.calibration_ = (_real(calibration["a"], "calibration a"), _real(calibration["b"], "calibration b"))
+    model.references_ = _references(content)
+    model.categories_ = _categories(content, names)
+    metadata = _metadata(content)
+    model.booster_ = lgb.Booster(model_str=text)
+    model.feature_names_ = names
+    model.n_features_in_ = len(names)
+    model.classes_ = np.array([False, True])
+    return model, metadata
+
+
 def load_model(path: Path) -> tuple[UnicornModel, dict[str, Any]]:
     """Read a model file written by :func:`save_model`: the fitted model and its metadata.
 
-    Raises :class:`DiscoveryError` when the file is missing or unreadable, or when its feature set is not
-    the code's :data:`FEATURES` (a model from another feature set must be retrained, not guessed at)."""
+    Raises :class:`DiscoveryError` when the file is missing or unreadable, of a format version this code
+    does not read, damaged (a value of the wrong kind, NaN, a LightGBM text that would crash LightGBM), or
+    when its feature set is not the code's :data:`FEATURES` (a model from another feature set must be
+    retrained, not guessed at)."""
     path = Path(path)
     if not path.is_file():
         raise DiscoveryError("model.missing", path=str(path))
     try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-        if content.get("format") != FORMAT:
+        content = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+        if not isinstance(content, dict) or content.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} file")
         names = list(content["feature_names"])
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except (OSError, ValueError, KeyError, TypeError) as error:
         raise DiscoveryError("model.bad_file", path=str(path), detail=str(error)) from error
     expected = list(FEATURES)
     if names != expected:
         missing = [n for n in expected if n not in names]
-        extra = [n for n in names if n not in expected]
+        extra = [str(n) for n in names if n not in expected]
         raise DiscoveryError(
             "model.feature_mismatch",
             missing=", ".join(missing) or "-",
             extra=", ".join(extra) or ("-" if missing else "(order)"),
         )
     try:
-        model = UnicornModel(**content["params"])
-        model.booster_ = lgb.Booster(model_str=content["lightgbm_model"])
-        calibration = content["calibration"]
-        model.calibration_ = (float(calibration["a"]), float(calibration["b"]))
-        references = content.get("blend", {}).get("references", {})
-        model.references_ = {
-            k: ([float(x) for x in v["values"]], [int(c) for c in v["cumulative_counts"]])
-            for k, v in references.items()
-        }
-    except (lgb.basic.LightGBMError, KeyError, TypeError) as error:
+        version = content.get("format_version")
+        if isinstance(version, bool) or version not in FORMAT_VERSIONS:
+            raise ValueError(f"format version {version!r}; this code reads versions 1 to {FORMAT_VERSION}")
+        return _fitted(content, names)
+    except (lgb.basic.LightGBMError, ValueError, KeyError, TypeError) as error:
         raise DiscoveryError("model.bad_file", path=str(path), detail=str(error)) from error
-    model.feature_names_ = names
-    model.categories_ = {k: list(v) for k, v in content["categories"].items()}
-    model.n_features_in_ = len(names)
-    model.classes_ = np.array([False, True])
-    return model, dict(content["metadata"])
 
 
 # -- train and rank (the operations the CLI and build call) --------------------------------------------
@@ -711,8 +817,8 @@ def train(
     from qilin.discovery.backtest import training_frame
 
     check_as_of(package, as_of)
-    if horizon_years <= 0:
-        raise DiscoveryError("horizon.invalid", value=horizon_years)
+    if not 1 <= horizon_years <= MAX_HORIZON_YEARS:
+        raise DiscoveryError("horizon.invalid", value=horizon_years, max=MAX_HORIZON_YEARS)
     frame = training_frame(package, as_of, horizon_years)
     y = frame["label"].to_numpy().astype(bool)
     if y.sum() < 2:

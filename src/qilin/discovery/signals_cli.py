@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from qilin.common.dates import parse_iso_date, today
-from qilin.common.messages import CATALOG
+from qilin.common.messages import CATALOG, both
 from qilin.common.money import format_cn
 from qilin.db import session_scope
 from qilin.discovery.signals import (
@@ -128,6 +128,8 @@ def signals_command(
     """关注信号：融资额翻倍、快速再融资、估值跃升、优质机构入局 / Events worth an officer's attention."""
     start = _parse_date(since, "--since")
     end = _parse_date(until, "--until") if until is not None else today()
+    if until is None and start > end:
+        raise _fail(both("discover.since_after_today", since=start.isoformat(), today=end.isoformat()))
     if start > end:
         raise _fail(f"起始日期 {start} 晚于截止日期 {end} / --since {start} is after --until {end}")
     if kind is not None and kind not in KINDS:
