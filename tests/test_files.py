@@ -116,3 +116,15 @@ def test_folder_written_whole_or_not_at_all(tmp_path: Path) -> None:
         raise OSError(28, "No space left on device")
     assert caught.value.key == "output.no_space"
     assert sorted(p.name for p in out.iterdir()) == ["a.csv", "b.csv"]
+
+
+def test_a_device_or_a_pipe_is_refused_not_replaced(tmp_path: Path) -> None:
+    import os
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    for path in (pipe, Path("/dev/null")):
+        with pytest.raises(OutputError) as caught:
+            prepare_output(path)
+        assert caught.value.key == "output.not_file", path
+    assert pipe.exists() and not pipe.is_file()

@@ -70,6 +70,8 @@ def prepare_output(path: Path) -> Path:
     try:  # even looking a path up can fail: a name too long, a folder that cannot be read
         if path.is_dir():
             raise OutputError(path, "output.is_dir")
+        if path.exists() and not path.is_file():  # a device or a pipe (/dev/null): a rename would replace it
+            raise OutputError(path, "output.not_file")
         blocker = _file_in_the_way(path)
         if blocker is not None:
             raise OutputError(path, "output.not_dir", blocker=str(blocker))

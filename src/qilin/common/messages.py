@@ -156,6 +156,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "validation.uuid": {"zh": "应为 UUID", "en": "not a UUID"},
     # output files (qilin.common.files)
     "output.is_dir": {"zh": "这是一个文件夹", "en": "it is a folder"},
+    "output.not_file": {
+        "zh": "它不是普通文件（设备、管道等），写入会替换它",
+        "en": "it is not a regular file (a device, a pipe …); writing would replace it",
+    },
     "output.not_dir": {"zh": "{blocker} 是文件而不是文件夹", "en": "{blocker} is a file, not a folder"},
     "output.no_access": {"zh": "没有写入权限", "en": "permission denied"},
     "output.no_space": {"zh": "磁盘空间不足", "en": "no space left on the device"},
@@ -650,10 +654,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "run {run_id}: as of {as_of}, model {model_version}, {count} enterprises scored",
     },
     "discover.no_runs": {"zh": "尚无发现运行记录", "en": "no discovery runs yet"},
-    "discover.out_not_file": {
-        "zh": "无法写入 {path}：它不是普通文件（设备、管道等），写入会替换它",
-        "en": "cannot write {path}: it is not a regular file (a device, a pipe …); writing would replace it",
-    },
     "discover.walk_forward_short": {
         "zh": "前推检验需要截止日期及之前逐年的日期中至少两个不早于第一笔融资（{first}）；"
         "截止日期 {as_of} 只有 {count} 个",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import stat
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -117,14 +116,8 @@ def _fail(error: DiscoveryError) -> typer.Exit:
 
 
 def _output(out: Path) -> Path:
-    """``--out`` checked (and its folder created) before the long work, so a typo costs no minutes. An
-    existing device or pipe (``/dev/null``) is refused: the atomic write would replace it with a file."""
-    try:
-        mode = out.stat().st_mode
-    except OSError:
-        mode = None
-    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
-        raise RunError("discover.out_not_file", path=str(out))
+    """``--out`` checked (and its folder created) before the long work, so a typo costs no minutes; a
+    device or pipe (``/dev/null``) is refused, as the atomic write would replace it with a file."""
     try:
         return prepare_output(out)
     except OutputError as error:
