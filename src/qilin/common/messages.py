@@ -681,6 +681,12 @@ class Catalog:
         values = {k: v(lang) if callable(v) else v for k, v in fields.items()}
         return entry.get(lang, entry["en"]).format(**values)
 
+    def name(self, prefix: str, code: str, /, *, lang: str = "zh") -> str:
+        """What ``code`` is called: the message ``prefix.code`` (``round_type.series-a`` → A轮,
+        ``status.ipo`` → 已上市), or the code itself when the catalog has no name for it."""
+        key = f"{prefix}.{code}"
+        return self.t(key, lang=lang) if key in self.entries else code
+
     def both(self, key: str, /, **fields: Any) -> str:
         """'中文 / English' for messages read by either."""
         return f"{self.t(key, lang='zh', **fields)} / {self.t(key, lang='en', **fields)}"
@@ -689,3 +695,4 @@ class Catalog:
 SHARED = Catalog(CATALOG)
 t = SHARED.t
 both = SHARED.both
+name = SHARED.name

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from qilin.common.messages import t
+from qilin.common.messages import name, t
 from qilin.common.money import Money, format_cn
 from qilin.reference import regions, tracks
 from qilin.reference.fx import default_table
@@ -79,34 +79,26 @@ _STATES_ZH = {
 }
 
 
-def _named(prefix: str, code: str, lang: str) -> str:
-    """``code``'s name in the catalog (``round_type.series-a`` → A轮), the code itself when it has none."""
-    try:
-        return t(f"{prefix}.{code}", lang=lang)
-    except KeyError:
-        return code
-
-
 def evidence_text(e: Evidence, lang: str = "zh") -> str:
     """One record behind a verdict, in words: "2025-07-03 估值（第三方榜单；CB Insights）",
     "2024-05-01 B轮融资", "成立日期 2018-03-12". Record ids stay in the structured trace's ``evidence``."""
     date = e.date or ""
     if e.kind == "valuation":
         grade, _, source = e.detail.partition("; ")
-        parts = [x for x in (_named("evidence", grade, lang), source) if x]
+        parts = [x for x in (name("evidence", grade, lang=lang), source) if x]
         basis = ("；" if lang == "zh" else "; ").join(parts)
         what = t("evidence_kind.valuation", lang=lang)
         return f"{date} {what}（{basis}）" if lang == "zh" else f"{date} {what} ({basis})"
     if e.kind == "round":
-        stage = _named("round_type", e.detail, lang)
+        stage = name("round_type", e.detail, lang=lang)
         kind = t("evidence_kind.round", lang=lang)
         return f"{date} {stage}{kind}" if lang == "zh" else f"{date} {stage} {kind}"
     if e.kind == "enterprise" and e.detail == "founded_on":
         return f"{t('evidence_kind.founded_on', lang=lang)} {date}"
     if e.kind == "event":
-        return f"{date} {_named('event', e.detail, lang)}"
+        return f"{date} {name('event', e.detail, lang=lang)}"
     if e.kind == "status":
-        return f"{date} {_named('status', e.record_id, lang)}"
+        return f"{date} {name('status', e.record_id, lang=lang)}"
     return f"{date} {e.kind} {e.detail}".strip()
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from qilin.auth.roles import Permission
 from qilin.auth.scope import Principal, enterprise_filter
 from qilin.common.dates import today
+from qilin.common.messages import name as shared_name
 from qilin.common.messages import t as shared_t
 from qilin.common.money import YI, Money, format_cn
 from qilin.config import get_settings
@@ -80,25 +81,15 @@ def standard_name(standard_id: str, version: int | None = None) -> str:
 
 
 def evidence_name(code: str) -> str:
-    key = f"evidence.{code}"
-    try:
-        return shared_t(key)
-    except KeyError:
-        return code
+    return shared_name("evidence", code)
 
 
 def status_name(code: str) -> str:
-    try:
-        return shared_t(f"status.{code}")
-    except KeyError:
-        return code
+    return shared_name("status", code)
 
 
 def event_name(code: str) -> str:
-    try:
-        return shared_t(f"event.{code}")
-    except KeyError:
-        return code
+    return shared_name("event", code)
 
 
 # ---- valuations in yuan -----------------------------------------------------------------------------------

@@ -434,3 +434,4 @@ WEB = Catalog(
     }
 )
 t = WEB.t
+name = WEB.name

@@ -34,7 +34,7 @@ from qilin.tiers.models import TierSnapshot
 from qilin.tiers.standards import TIER_CODES, all_standards, resolve
 from qilin.web.cockpit import watch_cut
 from qilin.web.enterprises import allowed_cities, region_name, standard_name, track_name
-from qilin.web.messages import t
+from qilin.web.messages import name, t
 
 DIFF_PAGE_SIZE = 50
 WATCH_PAGE_SIZE = 20
@@ -388,14 +388,6 @@ def model_label(version: str) -> str:
     return t("discovery.model", as_of=as_of, digest=digest[:8]) if sep else version
 
 
-def _named(prefix: str, code: str) -> str:
-    """What ``code`` is called in the catalog (``audit.action.auth.login`` → 登录); the code when unknown."""
-    try:
-        return t(f"{prefix}.{code}")
-    except KeyError:
-        return code
-
-
 def audit_context(
     session: Session,
     *,
@@ -425,11 +417,11 @@ def audit_context(
             {
                 "at": e.at.strftime("%Y-%m-%d %H:%M:%S") if e.at else "",
                 "actor": e.actor,
-                "channel": _named("audit.channel", e.channel),
+                "channel": name("audit.channel", e.channel),
                 "action": e.action,
-                "action_name": _named("audit.action", e.action),
+                "action_name": name("audit.action", e.action),
                 "subject": " ".join(
-                    x for x in (_named("audit.subject", e.subject_type), str(e.subject_id or "")) if x
+                    x for x in (name("audit.subject", e.subject_type), str(e.subject_id or "")) if x
                 ),
                 "enterprise_id": e.subject_id if e.subject_type == "enterprise" else None,
                 "changes": _changes(e),
@@ -440,7 +432,7 @@ def audit_context(
         "total": total,
         "page": page,
         "pages": pages,
-        "actions": [(a, _named("audit.action", a)) for a in actions],
+        "actions": [(a, name("audit.action", a)) for a in actions],
         "filters": {
             "actor": actor or "",
             "action": action or "",
