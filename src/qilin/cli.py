@@ -31,6 +31,13 @@ from qilin.scoring import cli as scoring_cli
 from qilin.tiers import cli as tiers_cli
 from qilin.tiers import selection_cli
 
+
+def refuse(message: str, code: int) -> typer.Exit:
+    """Print why a command stops (bilingual, as text: no Rich markup) and the exit to raise."""
+    Console(stderr=True, soft_wrap=True).print(message, style="bold red", markup=False, highlight=False)
+    return typer.Exit(code)
+
+
 _INVALID = re.compile(r"^Invalid value for (?P<hint>.+?): ")
 _MISSING = re.compile(r"^Missing (?:option|argument|parameter) (?P<hint>.+?)\.$")
 _NO_COMMAND = re.compile(r"^No such command (?P<name>.+?)\.$")
@@ -84,10 +91,7 @@ class RootGroup(TyperGroup):
             bilingual_usage_error(exc)
             raise
         except SettingsError as exc:
-            Console(stderr=True, soft_wrap=True).print(
-                str(exc), style="bold red", markup=False, highlight=False
-            )
-            raise typer.Exit(2) from None
+            raise refuse(str(exc), 2) from None
 
 
 app = typer.Typer(
@@ -122,8 +126,7 @@ def upgrade_database() -> None:
 def require_migrated() -> None:
     current, heads = migration_heads()
     if current not in heads:
-        Console(stderr=True).print(both("db.not_migrated"), style="bold red")
-        raise typer.Exit(2)
+        raise refuse(both("db.not_migrated"), 2)
 
 
 @db_app.command("upgrade")
@@ -164,12 +167,8 @@ def check_address(host: str, port: int) -> None:
             probe.bind(address)
     except OSError as exc:
         key = "serve.in_use" if exc.errno == errno.EADDRINUSE else "serve.no_host"
-        reason = {lang: t(key, lang=lang) for lang in ("zh", "en")}
-        message = " / ".join(
-            t("serve.address", lang=lang, host=host, port=port, reason=reason[lang]) for lang in ("zh", "en")
-        )
-        Console(stderr=True, soft_wrap=True).print(message, style="bold red", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        message = both("serve.address", host=host, port=port, reason=lambda lang: t(key, lang=lang))
+        raise refuse(message, 2) from None
 
 
 def _serve(host: str, port: int, workers: int) -> None:
@@ -234,18 +233,8 @@ def run(
     from qilin.tiers.service import TierError
 
     if not MIN_RUN_ENTERPRISES <= enterprises <= MAX_ENTERPRISES:
-        Console(stderr=True, soft_wrap=True).print(
-            both(
-                "demo.enterprises_range",
-                min=MIN_RUN_ENTERPRISES,
-                max=f"{MAX_ENTERPRISES:,}",
-                value=enterprises,
-            ),
-            style="bold red",
-            markup=False,
-            highlight=False,
-        )
-        raise typer.Exit(2)
+        range_ = {"min": MIN_RUN_ENTERPRISES, "max": f"{MAX_ENTERPRISES:,}", "value": enterprises}
+        raise refuse(both("demo.enterprises_range", **range_), 2)
     _check_settings()
     if serve_:
         check_address(host, port)  # before the first run's minutes of work, not after them
@@ -264,10 +253,7 @@ def run(
                 console.print("梯队快照与智能发现评分 / tier snapshots and discovery scores …")
                 taken, scored = build_platform_views(session, today=today())
         except (DiscoveryError, TierError) as error:  # rolled back: nothing of the demo was kept
-            errors = Console(stderr=True, soft_wrap=True)
-            errors.print(both("demo.not_built"), style="bold red", markup=False, highlight=False)
-            errors.print(str(error), markup=False, highlight=False)
-            raise typer.Exit(1) from None
+            raise refuse(f"{both('demo.not_built')}\n{error}", 1) from None
         console.print(
             f"快照 {taken} 个，评分企业 {scored} 家 / {taken} snapshots, {scored} enterprises scored"
         )
