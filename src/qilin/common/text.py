@@ -14,6 +14,16 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Control characters other than tab, line feed and carriage return."""
 
 
+TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Characters a terminal acts on (ESC starts a colour or a screen clear; C1 too), not tab or line breaks."""
+
+
+def printable(text: str) -> str:
+    """``text`` with terminal control characters written as escapes (ESC as ``\\x1b``), so printing what a
+    file holds (ids, amounts, notes) cannot recolour or clear the screen."""
+    return TERMINAL_CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def control_character(text: str) -> str | None:
     """The first control character of ``text`` as ``U+XXXX``; None when there is none."""
     found = CONTROL.search(text)

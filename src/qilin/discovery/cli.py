@@ -23,6 +23,7 @@ from rich.table import Table
 
 from qilin.common.files import OutputError, prepare_output, write_atomically
 from qilin.common.progress import RichProgress
+from qilin.common.text import printable
 from qilin.discovery.backtest import (
     METRICS,
     BacktestReport,
@@ -60,9 +61,6 @@ console = Console(width=160, markup=False) if not sys.stdout.isatty() else Conso
 errors = Console(stderr=True, soft_wrap=True, markup=False)
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Characters a terminal acts on (ESC starts a colour or a screen clear): what the commands print from files
-# (ids, amounts, notes) shows them escaped. Tab and line breaks stay.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MAX_SEED = 2**32 - 1
 """The largest seed NumPy, scikit-learn and LightGBM all accept."""
 MAX_TREES = 10_000
@@ -92,12 +90,6 @@ HorizonOption = Annotated[
 SeedOption = Annotated[int, typer.Option(min=0, max=MAX_SEED, help="随机种子 / random seed")]
 TreesOption = Annotated[int, typer.Option(min=1, max=MAX_TREES, help="树的数量 / number of trees")]
 TopOption = Annotated[int, typer.Option(min=1, help="每家企业理由条数 / reasons per company")]
-
-
-def printable(text: str) -> str:
-    """``text`` with terminal control characters written as escapes (ESC as ``\\x1b``), so printing a file's
-    content cannot recolour or clear the screen."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def parse_date(text: str) -> dt.date:

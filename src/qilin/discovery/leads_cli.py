@@ -13,10 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from qilin.common.messages import both, t
-from qilin.common.text import control_character, is_blank
+from qilin.common.text import control_character, is_blank, printable
 from qilin.db import MAX_ID, session_scope
 from qilin.discovery import leads as service
-from qilin.discovery.cli import printable
 from qilin.discovery.leads import LeadError, LeadImportReport, LeadView, channel_label, state_label
 from qilin.discovery.leads_models import CHANNELS, RECOMMENDER_KINDS, STATES
 
