@@ -21,7 +21,6 @@ from qilin.db import session_scope
 from qilin.tiers.explain import reason_text, render, tier_name
 from qilin.tiers.service import (
     TierError,
-    check_as_of,
     diff_snapshots,
     evaluate_registry,
     explain,
@@ -134,7 +133,6 @@ def evaluate_command(
     """按标准评定全部企业的梯队 / Evaluate every enterprise's tier as of a date."""
     _require_db()
     try:
-        check_as_of(as_of)
         with session_scope() as session:
             evaluation = evaluate_registry(session, as_of=as_of, standard_id=standard)
     except (UnknownStandardError, StandardError, TierError) as exc:
@@ -216,7 +214,6 @@ def explain_command(
     """逐项说明企业为何处于该梯队 / Explain an enterprise's tier criterion by criterion."""
     _require_db()
     try:
-        check_as_of(as_of)
         with session_scope() as session:
             evaluation = explain(session, enterprise_id=company_id, as_of=as_of, standard_id=standard)
     except (UnknownStandardError, StandardError, TierError) as exc:

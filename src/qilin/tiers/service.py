@@ -139,7 +139,9 @@ def evaluate_registry(
     standard_id: str = DEFAULT_STANDARD,
     enterprise_ids: Sequence[str] | None = None,
 ) -> Evaluation:
-    """Every enterprise's tier (with its trace) under ``standard_id`` as of ``as_of``."""
+    """Every enterprise's tier (with its trace) under ``standard_id`` as of ``as_of``, a day from 1900 to
+    today (:func:`check_as_of`): every evaluation, snapshot and trace goes through here."""
+    check_as_of(as_of)
     standard, retroactive = resolve(standard_id, as_of)
     facts = load_facts(session, enterprise_ids=enterprise_ids)
     results = [evaluate(standard, f, as_of, retroactive=retroactive) for f in facts]
@@ -171,7 +173,6 @@ def take_snapshot(
     """Store every enterprise's tier and trace under ``standard_id`` as of ``as_of``; refuses a second
     snapshot of the same standard and date (snapshots are immutable), and an as-of date after today or
     before 1900 (:func:`check_as_of`): a snapshot dated in the future would be taken for the latest one."""
-    check_as_of(as_of)
     existing = session.scalar(
         select(TierSnapshot).where(TierSnapshot.standard_id == standard_id, TierSnapshot.as_of == as_of)
     )
