@@ -5,6 +5,7 @@ recommenders' hit rates — on SQLite and PostgreSQL, service and CLI."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -252,6 +253,44 @@ def test_names_are_normalised_before_comparison() -> None:
     assert leads.normalize_name("Westlake Robotics (China) Co., Ltd.") == "westlakerobotics"
     assert leads.similarity("西湖智能科技有限公司", "西湖智能有限公司") == 1.0
     assert leads.similarity("杭州西湖智能科技有限公司", "宁波鄞州新材料股份有限公司") == 0.0
+
+
+def test_the_leading_division_is_not_compared_but_stays_in_the_identity() -> None:
+    # 行政区划 + 字号 + 行业 + 组织形式: a shared 浙江省杭州市余杭区 made every firm there look alike
+    assert leads.comparison_key("浙江省杭州市余杭区西湖智能科技有限公司") == "西湖智能"
+    yuhang = "浙江省杭州市余杭区"
+    assert leads.similarity(f"{yuhang}西湖智能科技有限公司", f"{yuhang}鼎丰储能科技有限公司") == 0.0
+    assert leads.similarity("杭州市西湖智能科技有限公司", "宁波市西湖智能科技有限公司") == 1.0
+    assert leads.name_key("杭州市西湖智能科技有限公司") != leads.name_key("宁波市西湖智能科技有限公司")
+    # a division's name followed by 场 or 块 is a word of the name (市场, 区块链), and a bare division stays
+    assert leads.comparison_key("杭州市场研究有限公司") == "杭州市场研究"
+    assert leads.comparison_key("北京市东城区块链科技有限公司") == "东城区块链"
+    assert leads.comparison_key("杭州市") == "杭州市"
+    # short forms are kept: 杭州银行 and 宁波银行 are not alike
+    assert leads.similarity("杭州银行股份有限公司", "宁波银行股份有限公司") < leads.SUGGESTION_THRESHOLD
+
+
+def test_the_name_index_finds_exactly_what_comparing_every_pair_finds() -> None:
+    rng = random.Random(4)
+    alphabet = "杭州西湖智能数字生物安达"
+    names = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 7))) for _ in range(400)]
+    english = [rng.choice([None, "Westlake AI", "West Lake", "Lake Data", "Data AI"]) for _ in names]
+    codes = [rng.choice([None, "A", "B"]) for _ in names]
+    index = leads.NameIndex(names[:200])  # rarity from half the names: any order gives the same results
+    for i, (name, name_en, code) in enumerate(zip(names, english, codes, strict=True)):
+        index.add("lead", str(i), name, name_en, code)
+        found = index.suggest(name, name_en, code=code, skip=[("lead", str(i))], limit=len(names))
+        expected = []
+        for j in range(i):
+            if code is not None and codes[j] == code:
+                continue
+            pairs = [(a, b) for a in (name, name_en) if a for b in (names[j], english[j]) if b]
+            keys = [(leads._key(a), leads._key(b)) for a, b in pairs]
+            scores = [len(x & y) / len(x | y) for x, y in keys if x and y]
+            if scores and max(scores) >= leads.SUGGESTION_THRESHOLD:
+                expected.append(("lead", str(j), round(max(scores), 2)))
+        assert sorted((s.kind, s.id, s.score) for s in found) == sorted(expected), name
+    assert sum(len(index.suggest(n, None, limit=len(names))) for n in names) > 400  # many similar pairs
 
 
 def test_similar_names_give_suggestions_but_never_a_link(

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,7 @@ from qilin.discovery.leads_models import (
     LeadTransition,
     Recommender,
 )
+from qilin.reference import regions
 from qilin.registry.issues import ImportIssue
 from qilin.registry.models import Enterprise, LifecycleEvent
 from qilin.registry.reader import (
@@ -69,6 +72,7 @@ __all__ = [
     "advance",
     "allowed_next",
     "channel_label",
+    "comparison_key",
     "get",
     "import_leads",
     "list_",
@@ -224,13 +228,43 @@ def _bigrams(key: str) -> frozenset[str]:
     return frozenset(key[i : i + 2] for i in range(len(key) - 1))
 
 
+@cache
+def _leading_divisions() -> re.Pattern[str]:
+    """A leading run of full 行政区划 names (浙江省, 杭州市, 余杭区 …; three characters or more), none
+    followed by 场 or 块, so 杭州市场… and 东城区块链… keep their words."""
+    names = sorted({r.name for r in regions.all_regions().values() if len(r.name) >= 3}, key=len)[::-1]
+    return re.compile("^(?:(?:" + "|".join(map(re.escape, names)) + ")(?![场块]))+")
+
+
+def comparison_key(name: str) -> str:
+    """The part of a name compared for suggestions: :func:`normalize_name` after the leading 行政区划 run,
+    which names the registering authority rather than the firm (企业名称 = 行政区划 + 字号 + 行业 +
+    组织形式). Without this, every firm named 浙江省杭州市余杭区… resembles every other. The whole name is
+    used when nothing else is left. (A lead's identity, :func:`name_key`, keeps the division: 杭州市甲科技
+    and 宁波市甲科技 are two firms.)
+
+    >>> comparison_key("浙江省杭州市余杭区西湖智能科技有限公司")
+    '西湖智能'
+    >>> comparison_key("杭州市场研究有限公司")
+    '杭州市场研究'
+    """
+    folded = unicodedata.normalize("NFKC", name).strip()
+    return normalize_name(_leading_divisions().sub("", folded)) or normalize_name(name)
+
+
+def _key(name: str) -> frozenset[str]:
+    return _bigrams(comparison_key(name))
+
+
 def similarity(a: str, b: str) -> float:
-    """Character-bigram Jaccard similarity of two names after :func:`normalize_name` (0 to 1).
+    """Character-bigram Jaccard similarity of two names' :func:`comparison_key` (0 to 1).
 
     >>> similarity("杭州西湖智能科技有限公司", "西湖智能（杭州）科技有限公司")
     0.67
+    >>> similarity("浙江省杭州市余杭区西湖智能科技有限公司", "浙江省杭州市余杭区鼎丰储能科技有限公司")
+    0.0
     """
-    x, y = _bigrams(normalize_name(a)), _bigrams(normalize_name(b))
+    x, y = _key(a), _key(b)
     if not x or not y:
         return 0.0
     return round(len(x & y) / len(x | y), 2)
@@ -261,19 +295,33 @@ class _Candidate:
 
 
 class NameIndex:
-    """Enterprises and leads indexed by name bigrams, so a suggestion compares only names sharing one."""
+    """Enterprises and leads indexed for name suggestions by prefix filtering: two bigram sets with Jaccard
+    similarity ≥ t share a bigram among the first |x| − ⌈t·|x|⌉ + 1 of each, once every set is ordered the
+    same way. Ordering rarest first (by their counts in ``names``, the names known when the index is built)
+    keeps common bigrams such as 杭州 or 智能 out of the index, so a suggestion compares only names that share
+    a rare one, with the same results as comparing every pair."""
 
-    def __init__(self) -> None:
+    def __init__(self, names: Iterable[str] = (), *, threshold: float = SUGGESTION_THRESHOLD) -> None:
+        self._threshold = threshold
+        self._counts = Counter(gram for name in names for gram in _key(name))
         self._candidates: list[_Candidate] = []
-        self._by_bigram: dict[str, set[int]] = defaultdict(set)
+        self._by_bigram: dict[str, list[int]] = defaultdict(list)
+
+    def _prefix(self, key: frozenset[str]) -> list[str]:
+        ordered = sorted(key, key=lambda gram: (self._counts.get(gram, 0), gram))
+        overlap = max(1, math.ceil(self._threshold * len(key) - 1e-9))  # the least a match can share
+        return ordered[: len(key) - overlap + 1]
+
+    @staticmethod
+    def _keys(name: str, name_en: str | None) -> tuple[frozenset[str], ...]:
+        return tuple(k for k in (_key(n) for n in (name, name_en) if n) if k)
 
     def add(self, kind: str, id: str, name: str, name_en: str | None, code: str | None) -> None:
-        keys = tuple(k for k in (_bigrams(normalize_name(n)) for n in (name, name_en) if n) if k)
+        keys = self._keys(name, name_en)
         position = len(self._candidates)
         self._candidates.append(_Candidate(kind, id, name, code, keys))
-        for key in keys:
-            for gram in key:
-                self._by_bigram[gram].add(position)
+        for gram in {gram for key in keys for gram in self._prefix(key)}:
+            self._by_bigram[gram].append(position)
 
     def suggest(
         self,
@@ -282,31 +330,36 @@ class NameIndex:
         *,
         code: str | None = None,
         skip: Iterable[tuple[str, str]] = (),
-        threshold: float = SUGGESTION_THRESHOLD,
         limit: int = SUGGESTION_LIMIT,
     ) -> list[Suggestion]:
-        """The best ``limit`` candidates scoring at least ``threshold``; those with the USCC ``code`` (already
+        """The best ``limit`` candidates scoring at least the threshold; those with the USCC ``code`` (already
         matched by code) and those in ``skip`` (kind, id) are left out."""
-        queries = [k for k in (_bigrams(normalize_name(n)) for n in (name, name_en) if n) if k]
+        queries = self._keys(name, name_en)
         skipped = set(skip)
-        positions = {p for q in queries for gram in q for p in self._by_bigram.get(gram, ())}
+        positions = {p for q in queries for gram in self._prefix(q) for p in self._by_bigram.get(gram, ())}
         found: list[Suggestion] = []
         for position in positions:
             c = self._candidates[position]
             if (c.kind, c.id) in skipped or (code is not None and c.uscc == code):
                 continue
             score = max(len(q & k) / len(q | k) for q in queries for k in c.keys)
-            if score >= threshold:
+            if score >= self._threshold:
                 found.append(Suggestion(c.kind, c.id, c.name, round(score, 2)))
         found.sort(key=lambda s: (-s.score, s.kind, s.id))
         return found[:limit]
 
 
-def _registry_index(session: Session) -> NameIndex:
-    index = NameIndex()
-    for e in session.execute(select(Enterprise.id, Enterprise.name, Enterprise.name_en, Enterprise.uscc)):
+def _registry_index(session: Session, incoming: Iterable[str] = ()) -> NameIndex:
+    """Every enterprise and lead, indexed; ``incoming`` are names about to be added (they count in the
+    bigrams' rarity)."""
+    columns = (Enterprise.id, Enterprise.name, Enterprise.name_en, Enterprise.uscc)
+    enterprises = session.execute(select(*columns)).all()
+    known = session.execute(select(Lead.id, Lead.name, Lead.name_en, Lead.uscc)).all()
+    names = [n for row in (*enterprises, *known) for n in (row.name, row.name_en) if n]
+    index = NameIndex([*names, *incoming])
+    for e in enterprises:
         index.add("enterprise", e.id, e.name, e.name_en, e.uscc)
-    for lead in session.execute(select(Lead.id, Lead.name, Lead.name_en, Lead.uscc)):
+    for lead in known:
         index.add("lead", str(lead.id), lead.name, lead.name_en, lead.uscc)
     return index
 
@@ -626,7 +679,7 @@ def import_leads(
         report.refused = True
         return report
 
-    index = _registry_index(session)
+    index = _registry_index(session, [n for row in rows for n in (row.name, row.name_en) if n])
     recommenders: dict[str, Recommender] = {}
     for row in rows:
         who = recommenders.get(row.recommender) or _recommender(

@@ -1,0 +1,107 @@
+"""Leads benchmark: name suggestions (名称相近提示) for N generated leads with similar Chinese names.
+
+    .venv/bin/python bench/leads_bench.py [--sizes 1000,3000,10000] [--import-rows 3000]
+
+Part 1 times :class:`qilin.discovery.leads.NameIndex` alone: every name added, then each name asked for its
+suggestions, as the import does. Part 2 imports ``--import-rows`` leads from a CSV into a fresh SQLite file
+with ``import_leads`` (reading, checks, inserts and suggestions). Names are synthetic: a Zhejiang city,
+two characters from a pool of 60, one of 16 trade words and a legal form, so many share bigrams such as 杭州
+or 智能.
+
+The machine is shared and noisy: compare sizes (or two checkouts) run side by side, not absolute seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+CITIES = ["杭州", "宁波", "温州", "嘉兴", "湖州", "绍兴", "金华", "衢州", "舟山", "台州", "丽水"]
+POOL = (
+    "安宝诚达鼎丰福广海和恒华汇吉嘉金锦景骏凯康蓝朗力联龙"
+    "隆美铭明鹏启瑞润盛泰天通伟新信星兴旭扬亿益英永宇元远越云泽正志中众卓"
+)
+TRADES = [
+    "智能", "生物", "新材料", "医疗", "数字", "网络", "信息", "能源",
+    "汽车", "电子", "机器人", "半导体", "储能", "医药", "云计算", "物联",
+]  # fmt: skip
+FORMS = ["科技有限公司", "技术有限公司", "股份有限公司", "有限公司"]
+
+
+def names(count: int, seed: int) -> list[str]:
+    """``count`` synthetic company names (合成数据), distinct once their legal form is dropped."""
+    from qilin.discovery.leads import normalize_name
+
+    rng = random.Random(seed)
+    out: dict[str, str] = {}
+    while len(out) < count:
+        parts = (rng.choice(CITIES), rng.choice(POOL), rng.choice(POOL), rng.choice(TRADES), rng.choice(FORMS))
+        name = "".join(parts)
+        out.setdefault(normalize_name(name), name)
+    return list(out.values())
+
+
+def time_index(count: int, seed: int) -> tuple[float, int]:
+    """Seconds to add ``count`` names one by one and ask each for suggestions; suggestions found."""
+    from qilin.discovery.leads import NameIndex
+
+    batch = names(count, seed)
+    started = time.perf_counter()
+    index = NameIndex(batch)
+    found = 0
+    for i, name in enumerate(batch):
+        index.add("lead", str(i), name, None, None)
+        found += len(index.suggest(name, None, skip=[("lead", str(i))]))
+    return time.perf_counter() - started, found
+
+
+def time_import(count: int, seed: int) -> tuple[float, int]:
+    """Seconds for ``import_leads`` of ``count`` rows into a fresh SQLite database; rows imported."""
+    from alembic import command
+
+    from qilin.db import get_engine, session_scope
+    from qilin.discovery.leads import import_leads
+    from qilin.migrations import config
+
+    with tempfile.TemporaryDirectory(prefix="qilin-leads-bench-") as tmp:
+        url = f"sqlite:///{tmp}/bench.sqlite3"
+        command.upgrade(config(url), "head")
+        path = Path(tmp) / "leads.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["企业名称", "渠道", "推荐单位"])
+            for name in names(count, seed):
+                writer.writerow([name, "third_party", "合成推荐机构（synthetic）"])
+        started = time.perf_counter()
+        with session_scope(get_engine(url)) as session:
+            report = import_leads(session, path=path, actor="bench")
+        seconds = time.perf_counter() - started
+        assert not report.refused, [i.message("en") for i in report.issues[:5]]
+        return seconds, len(report.outcomes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,3000,10000,30000")
+    parser.add_argument("--import-rows", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    print(f"{'names':>8}{'seconds':>10}{'names/s':>10}{'suggestions':>13}")
+    for size in (int(s) for s in args.sizes.split(",")):
+        seconds, found = time_index(size, args.seed)
+        print(f"{size:>8,}{seconds:>10.2f}{size / seconds:>10,.0f}{found:>13,}")
+    if args.import_rows:
+        seconds, rows = time_import(args.import_rows, args.seed)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rate = rows / seconds
+        print(f"import_leads: {rows:,} rows in {seconds:.1f}s ({rate:,.0f} rows/s), peak {peak:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
