@@ -19,6 +19,7 @@ from qilin.audit.models import AuditEntry
 from qilin.audit.service import Actor, record
 from qilin.auth.models import User
 from qilin.auth.roles import Role
+from qilin.common.dates import CHINA_TIME
 from qilin.registry import profile
 from qilin.registry.models import Enterprise
 from webkit import (
@@ -256,6 +257,28 @@ def test_the_database_refuses_changes_to_the_log(engine: Engine, session: Sessio
 # ---- reading the log --------------------------------------------------------------------------------------
 
 
+def test_days_and_times_are_beijing_time_on_the_page_and_in_the_filters(
+    client: TestClient, session: Session, role_users: dict[Role, User], tokens: dict[Role, str]
+) -> None:
+    # 17:30 UTC on the 27th is 01:30 on the 28th in Beijing: the entry belongs to the 28th
+    entry = record(session, actor=Actor("夜班", "cli", "local"), action="test.write", subject_type="test")
+    entry.at = dt.datetime(2026, 11, 27, 17, 30, tzinfo=dt.UTC)
+    session.commit()
+    admin = tokens[Role.province_admin]
+
+    def found(**filters: str) -> bool:
+        answer = client.get(f"{API}/audit", headers=bearer(admin), params={"actor": "夜班", **filters})
+        assert answer.status_code == 200, answer.text
+        return bool(answer.json()["total"])
+
+    assert found(since="2026-11-28", until="2026-11-28")
+    assert not found(until="2026-11-27")
+    assert not found(since="2026-11-29")
+    page_login(client, role_users[Role.province_admin].username)
+    page = client.get("/audit", params={"actor": "夜班", "since": "2026-11-28", "until": "2026-11-28"}).text
+    assert "2026-11-28 01:30:00" in page and "时间（北京时间）" in page
+
+
 def test_the_audit_api_lists_newest_first_with_filters(
     client: TestClient, session: Session, dataset: Dataset, tokens: dict[Role, str]
 ) -> None:
@@ -311,7 +334,7 @@ def test_the_audit_api_lists_newest_first_with_filters(
     assert log(actor="county_officer")["total"] == 1
     assert log(actor="nobody")["total"] == 0
     assert log(action="user.create")["total"] == 7
-    today = dt.datetime.now(dt.UTC).date()
+    today = dt.datetime.now(CHINA_TIME).date()  # the filter's days are Beijing days
     assert log(since=today.isoformat())["total"] == entries
     assert log(since=(today + dt.timedelta(days=1)).isoformat())["total"] == 0
     assert log(until=(today - dt.timedelta(days=1)).isoformat())["total"] == 0

@@ -15,6 +15,7 @@ from qilin.auth.scope import Principal
 from qilin.web.security import db_session, require
 
 router = APIRouter(prefix="/audit", tags=["审计 audit"])
+BEIJING_DAY = "北京时间的日期（含当日）/ a day in Beijing time, UTC+8 (inclusive); `at` is given in UTC"
 
 
 def entry_json(e: AuditEntry) -> dict[str, Any]:
@@ -39,8 +40,8 @@ def audit_log(
     actor: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=60)] = None,
     subject_id: Annotated[str | None, Query(max_length=255)] = None,
-    since: Annotated[dt.date | None, Query()] = None,
-    until: Annotated[dt.date | None, Query()] = None,
+    since: Annotated[dt.date | None, Query(description=BEIJING_DAY)] = None,
+    until: Annotated[dt.date | None, Query(description=BEIJING_DAY)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qilin.audit.models import AuditEntry
+from qilin.common.dates import day_start
 from qilin.common.text import CONTROL
 
 
@@ -97,11 +98,9 @@ def list_(
     if subject_id:
         conditions.append(AuditEntry.subject_id == subject_id)
     if since:
-        conditions.append(AuditEntry.at >= dt.datetime.combine(since, dt.time(), dt.UTC))
+        conditions.append(AuditEntry.at >= day_start(since))
     if until and until < dt.date.max:  # the last representable day has no "day after": no upper bound
-        conditions.append(
-            AuditEntry.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC)
-        )
+        conditions.append(AuditEntry.at < day_start(until + dt.timedelta(days=1)))
     total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions)) or 0
     rows = session.scalars(
         select(AuditEntry).where(*conditions).order_by(AuditEntry.id.desc()).offset(offset).limit(limit)

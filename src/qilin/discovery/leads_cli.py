@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from qilin.common.dates import local_time
 from qilin.common.messages import both, t
 from qilin.common.text import control_character, is_blank, printable
 from qilin.db import MAX_ID, session_scope
@@ -75,7 +76,7 @@ def _print(message: str) -> None:
 
 
 def _time(value: dt.datetime | None) -> str:
-    return "" if value is None else value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return "" if value is None else f"{local_time(value)} UTC+8"
 
 
 def _state(code: str) -> str:

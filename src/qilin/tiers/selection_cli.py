@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from qilin.common.dates import local_time
 from qilin.common.messages import both, t
 from qilin.db import session_scope
 from qilin.tiers import selection as service
@@ -96,7 +97,7 @@ def _name(key: str, lang: str) -> str:
 
 
 def _time(value: dt.datetime | None) -> str:
-    return "" if value is None else value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return "" if value is None else f"{local_time(value)} UTC+8"
 
 
 def _print(message: str) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from qilin.auth.roles import Permission
 from qilin.auth.scope import Principal
+from qilin.common.dates import local_time
 from qilin.common.export_safety import safe_cell
 from qilin.discovery.api import watch_list
 from qilin.discovery.runs_models import DiscoveryRun
@@ -166,7 +167,7 @@ def _finish(
     the cell note) and return the workbook's bytes."""
     notes = book.create_sheet(t("export.notes"))
     rows: list[tuple[str, Any]] = [
-        (t("export.generated"), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")),
+        (t("export.generated"), local_time(dt.datetime.now(dt.UTC))),
         (t("export.by"), principal.username),
         *lines,
         (t("export.total"), total),

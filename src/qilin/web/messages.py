@@ -147,7 +147,7 @@ WEB = Catalog(
         # the Excel export
         "export.sheet": {"zh": "企业库", "en": "enterprises"},
         "export.notes": {"zh": "说明", "en": "notes"},
-        "export.generated": {"zh": "导出时间（UTC）", "en": "exported at (UTC)"},
+        "export.generated": {"zh": "导出时间（北京时间）", "en": "exported at (Beijing time, UTC+8)"},
         "export.by": {"zh": "导出人", "en": "exported by"},
         "export.filters": {"zh": "筛选条件", "en": "filters"},
         "export.rows": {"zh": "导出行数", "en": "rows"},
@@ -417,7 +417,7 @@ WEB = Catalog(
         "audit.subject.lead": {"zh": "线索", "en": "lead"},
         "audit.subject.selection": {"zh": "年度遴选", "en": "selection"},
         "audit.subject.selection_entry": {"zh": "遴选名单条目", "en": "selection entry"},
-        "audit.at": {"zh": "时间（UTC）", "en": "At (UTC)"},
+        "audit.at": {"zh": "时间（北京时间）", "en": "At (Beijing time, UTC+8)"},
         "audit.actor": {"zh": "操作人", "en": "Actor"},
         "audit.channel": {"zh": "渠道", "en": "Channel"},
         "audit.action": {"zh": "操作", "en": "Action"},

@@ -16,7 +16,7 @@ from qilin.audit import service as audit_service
 from qilin.audit.models import AuditEntry
 from qilin.auth.roles import Permission
 from qilin.auth.scope import Principal, enterprise_filter
-from qilin.common.dates import parse_iso_date, today
+from qilin.common.dates import local_time, parse_iso_date, today
 from qilin.common.messages import t as shared_t
 from qilin.config import get_settings
 from qilin.discovery import leads as leads_service
@@ -415,7 +415,7 @@ def audit_context(
     return {
         "entries": [
             {
-                "at": e.at.strftime("%Y-%m-%d %H:%M:%S") if e.at else "",
+                "at": local_time(e.at) if e.at else "",
                 "actor": e.actor,
                 "channel": name("audit.channel", e.channel),
                 "action": e.action,
