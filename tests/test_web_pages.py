@@ -335,6 +335,24 @@ def test_cockpit_names_its_standard_and_shows_the_province_target_to_the_provinc
     assert "独角兽企业（含超级独角兽）" in county
 
 
+def test_a_city_view_maps_and_lists_the_citys_counties(app: Any) -> None:
+    admin = login(app, "admin")
+    hangzhou = admin.get("/?city=330100").text
+    assert "杭州市各区县梯队企业分布" in hangzhou and "点击区县查看企业" in hangzhou
+    counties = _rows(hangzhou, "county-table")
+    assert len(counties) == 13 and 'href="/enterprises?county=330106"' in hangzhou
+    assert 'id="city-table"' not in hangzhou and 'id="city-table"' in admin.get("/").text
+    geo = admin.get("/geo/zhejiang-counties/330100.geojson")
+    assert geo.status_code == 200 and geo.headers["content-type"] == "application/geo+json"
+    assert sorted(f["properties"]["adcode"][:4] for f in geo.json()["features"]) == ["3301"] * 13
+    for other in ("330000", "330106", "110100", "x"):  # the province, a county, another province's city
+        assert admin.get(f"/geo/zhejiang-counties/{other}.geojson").status_code == 404, other
+    # a county officer's cockpit maps its city and lists its own county only
+    county = login(app, "xihu").get("/").text
+    assert "杭州市各区县梯队企业分布" in county
+    assert [row.count("西湖区") for row in _rows(county, "county-table")] == [1]
+
+
 def test_profile_shows_records_and_standards_in_words(app: Any) -> None:
     from qilin.web.enterprises import standard_name
 

@@ -87,6 +87,26 @@ def test_cockpit_map_renders(page: Page, live_server: LiveServer, console_errors
     assert console_errors == []
 
 
+def test_a_city_cockpit_maps_its_counties_and_a_click_lists_one(
+    page: Page, live_server: LiveServer, console_errors: list[str]
+) -> None:
+    login(page, live_server, "admin")
+    page.goto(f"{live_server.url}/?city=330100")
+    expect(page.locator("#zj-map").locator("..")).to_contain_text("杭州市各区县梯队企业分布")
+    page.wait_for_function(f"() => ({PAINTED_PIXELS})(document.querySelector('#zj-map')) > 5000")
+    # 淳安县, the city's largest county: its middle, placed by the chart itself, is clicked
+    point = page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector('#zj-map'))"
+        ".convertToPixel({seriesIndex: 0}, [119.05, 29.61])"
+    )
+    box = page.locator("#zj-map").bounding_box()
+    assert box is not None and point, point
+    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    page.wait_for_url(re.compile(r"/enterprises\?county=330127$"))
+    page.wait_for_load_state("networkidle")
+    assert console_errors == []
+
+
 def test_enterprise_list_and_city_filter(
     page: Page, live_server: LiveServer, console_errors: list[str]
 ) -> None:

@@ -22,7 +22,7 @@ from qilin.registry.search import region_condition
 from qilin.tiers.explain import tier_name
 from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
 from qilin.tiers.standards import TIER_CODES
-from qilin.web.enterprises import allowed_cities, standard_name
+from qilin.web.enterprises import allowed_cities, allowed_counties, standard_name
 from qilin.web.messages import t
 
 PLAN_TARGET = 80
@@ -44,6 +44,17 @@ def chart_labels() -> dict[str, str]:
     return labels
 
 
+def _region_row(region: regions.Region, counts: Counter[str]) -> dict[str, Any]:
+    """A city's or county's row: its tiered enterprises, unicorns and each tier's count."""
+    return {
+        "code": region.code,
+        "name": region.name,
+        "unicorns": sum(counts[t] for t in UNICORN_TIERS),
+        "tiered": sum(counts[t] for t in TIERED),
+        **{t: counts[t] for t in TIERED},
+    }
+
+
 def summary(session: Session, *, principal: Principal, city: str | None = None) -> dict[str, Any]:
     standard = get_settings().default_standard
     scope = [enterprise_filter(principal)]
@@ -53,6 +64,9 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
         scope.append(region_condition(city_region.code))
     else:
         city_region = None
+    # The map: the province's cities, or one city's counties (the city chosen, or an officer's own city).
+    own = allowed_cities(principal)
+    map_city = city_region or (own[0] if not principal.province_wide and len(own) == 1 else None)
 
     snapshots = session.scalars(
         select(TierSnapshot).where(TierSnapshot.standard_id == standard).order_by(TierSnapshot.as_of)
@@ -78,12 +92,16 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
 
     tier_counts: Counter[str] = Counter()
     by_city: dict[str, Counter[str]] = defaultdict(Counter)
+    by_county: dict[str, Counter[str]] = defaultdict(Counter)
     if latest is not None:
         for region_code, tier, n in tier_rows(latest.id):
             tier_counts[tier] += n
             c = regions.city_of(region_code) if region_code else None
             if c is not None:
                 by_city[c.code][tier] += n
+            region = regions.get(region_code) if region_code else None
+            if region is not None and region.level == "county":
+                by_county[region.code][tier] += n
 
     # Trend: the last snapshot of each year.
     last_of_year: dict[int, TierSnapshot] = {}
@@ -172,6 +190,12 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
     )
 
     unicorns = sum(tier_counts[t] for t in UNICORN_TIERS)
+    outside_counties = 0
+    if map_city is not None:
+        in_counties = sum(
+            n for code, counts in by_county.items() if code[:4] == map_city.code[:4] for n in counts.values()
+        )
+        outside_counties = sum(by_city[map_city.code].values()) - in_counties
     return {
         "standard": standard,
         "standard_name": standard_name(standard),
@@ -187,15 +211,25 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
         "target_share": round(min(1.0, unicorns / PLAN_TARGET), 4),
         "tiers": [{"code": c, "name": tier_name(c), "count": tier_counts[c]} for c in TIERED],
         "by_city": [
-            {
-                "code": c.code,
-                "name": c.name,
-                "unicorns": sum(by_city[c.code][t] for t in UNICORN_TIERS),
-                "tiered": sum(by_city[c.code][t] for t in TIERED),
-                **{t: by_city[c.code][t] for t in TIERED},
-            }
+            _region_row(c, by_city[c.code])
             for c in allowed_cities(principal)  # an officer's own city: the others would be rows of zeros
         ],
+        "map": (
+            {"level": "county", "code": map_city.code, "name": map_city.name}
+            if map_city
+            else {
+                "level": "city",
+                "code": regions.ZHEJIANG,
+                "name": regions.zhejiang_regions()[regions.ZHEJIANG].name,
+            }
+        ),
+        "by_county": [
+            _region_row(c, by_county[c.code])
+            for c in allowed_counties(principal)  # a county officer's own county only
+            if map_city is not None and c.parent_code == map_city.code
+        ],
+        # the map city's tiered enterprises registered with the city itself (市本级), in none of its counties
+        "outside_counties": outside_counties,
         "by_track": by_track,
         "trend": trend,
         "funnel": funnel,

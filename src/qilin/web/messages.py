@@ -30,6 +30,17 @@ WEB = Catalog(
         "cockpit.in_tiers": {"zh": "梯度培育库在库", "en": "In a cultivation tier"},
         "cockpit.map": {"zh": "浙江省各市梯队企业分布", "en": "Tiered enterprises by city"},
         "cockpit.map_hint": {"zh": "点击城市筛选", "en": "click a city to filter"},
+        "cockpit.map_county": {
+            "zh": "{city}各区县梯队企业分布",
+            "en": "Tiered enterprises by county in {city}",
+        },
+        "cockpit.map_county_hint": {"zh": "点击区县查看企业", "en": "click a county to list its enterprises"},
+        "cockpit.counties": {"zh": "{city}各区县梯队企业", "en": "Tiered enterprises by county in {city}"},
+        "cockpit.county": {"zh": "区县", "en": "County"},
+        "cockpit.outside_counties": {
+            "zh": "另有 {count} 家梯队企业登记在市本级，未计入区县",
+            "en": "{count} more tiered enterprises are registered with the city itself, in no county",
+        },
         "cockpit.tracks": {"zh": "赛道分布", "en": "By track"},
         "cockpit.trend": {"zh": "历年趋势", "en": "Over the years"},
         "cockpit.funnel": {"zh": "发现漏斗", "en": "Discovery funnel"},

@@ -3,6 +3,8 @@ render a template. Every page needs a session except the login page."""
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -136,12 +138,28 @@ def cockpit_page(request: Request, principal: Current, session: DB, city: str | 
     return render(request, "cockpit.html", {"data": data, "labels": cockpit.chart_labels()})
 
 
+GEO = Path(regions.__file__).parent / "data" / "geo"
+
+
 @router.get("/geo/zhejiang-cities.geojson")
 def zhejiang_cities(principal: Current) -> Response:
-    return FileResponse(
-        Path(regions.__file__).parent / "data" / "geo" / "zhejiang_cities_tianditu_cgcs2000.geojson",
-        media_type="application/geo+json",
-    )
+    return FileResponse(GEO / "zhejiang_cities_tianditu_cgcs2000.geojson", media_type="application/geo+json")
+
+
+@cache
+def _counties_of(city: str) -> bytes:
+    """The boundaries of one Zhejiang city's counties, cut from the province's county file."""
+    geo = json.loads((GEO / "zhejiang_counties_tianditu_cgcs2000.geojson").read_text(encoding="utf-8"))
+    geo["features"] = [f for f in geo["features"] if f["properties"].get("parent_adcode") == city]
+    return json.dumps(geo, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@router.get("/geo/zhejiang-counties/{city}.geojson")
+def zhejiang_counties(principal: Current, city: str) -> Response:
+    """A city's county map (the cockpit's city view); the city by its 6-digit code."""
+    if city not in {c.code for c in regions.zhejiang_cities()}:
+        raise HTTPException(status_code=404)
+    return Response(_counties_of(city), media_type="application/geo+json")
 
 
 # ---- helpers -------------------------------------------------------------------------------------

@@ -15,13 +15,19 @@
     return c;
   }
 
-  fetch("/geo/zhejiang-cities.geojson", { credentials: "same-origin" })
+  // The province's cities, or (a city chosen, or an officer's own city) that city's counties.
+  var counties = data.map.level === "county";
+  var geoUrl = counties ? "/geo/zhejiang-counties/" + encodeURIComponent(data.map.code) + ".geojson"
+                        : "/geo/zhejiang-cities.geojson";
+  fetch(geoUrl, { credentials: "same-origin" })
     .then(function (r) { if (!r.ok) { throw new Error("geojson " + r.status); } return r.json(); })
     .then(function (geo) {
-      echarts.registerMap("zhejiang", geo);
+      var mapName = "qilin-" + data.map.code;
+      echarts.registerMap(mapName, geo);
       var map = chart("zj-map");
       if (!map) { return; }
-      var values = data.by_city.map(function (c) { return { name: c.name, value: c.tiered, code: c.code, unicorns: c.unicorns }; });
+      var rows = counties ? data.by_county : data.by_city;
+      var values = rows.map(function (c) { return { name: c.name, value: c.tiered, code: c.code, unicorns: c.unicorns }; });
       var max = Math.max.apply(null, values.map(function (v) { return v.value; }).concat([1]));
       map.setOption({
         tooltip: { trigger: "item", formatter: function (p) {
@@ -30,12 +36,14 @@
         } },
         visualMap: { min: 0, max: max, left: "left", bottom: 10, text: [words.more, words.less], calculable: true,
                      inRange: { color: ["#e8f1fb", "#1f5fa8"] } },
-        series: [{ type: "map", map: "zhejiang", roam: false, nameProperty: "name",
+        series: [{ type: "map", map: mapName, roam: false, nameProperty: "name",
                    label: { show: true, fontSize: 11, color: "#1d2733", textBorderColor: "#fff", textBorderWidth: 2 },
                    selectedMode: "single", data: values }]
       });
       map.on("click", function (p) {
-        if (p.data && p.data.code) { window.location.href = "/?city=" + encodeURIComponent(p.data.code); }
+        if (!p.data || !p.data.code) { return; }
+        window.location.href = counties ? "/enterprises?county=" + encodeURIComponent(p.data.code)
+                                        : "/?city=" + encodeURIComponent(p.data.code);
       });
     })
     .catch(function (e) { var el = document.getElementById("zj-map"); if (el) { el.textContent = words.map_failed + e.message; } });
