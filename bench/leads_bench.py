@@ -40,8 +40,7 @@ def names(count: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     out: dict[str, str] = {}
     while len(out) < count:
-        parts = (rng.choice(CITIES), rng.choice(POOL), rng.choice(POOL), rng.choice(TRADES), rng.choice(FORMS))
-        name = "".join(parts)
+        name = "".join(rng.choice(part) for part in (CITIES, POOL, POOL, TRADES, FORMS))
         out.setdefault(normalize_name(name), name)
     return list(out.values())
 

@@ -355,7 +355,7 @@ def _registry_index(session: Session, incoming: Iterable[str] = ()) -> NameIndex
     columns = (Enterprise.id, Enterprise.name, Enterprise.name_en, Enterprise.uscc)
     enterprises = session.execute(select(*columns)).all()
     known = session.execute(select(Lead.id, Lead.name, Lead.name_en, Lead.uscc)).all()
-    names = [n for row in (*enterprises, *known) for n in (row.name, row.name_en) if n]
+    names = [n for rows in (enterprises, known) for row in rows for n in (row.name, row.name_en) if n]
     index = NameIndex([*names, *incoming])
     for e in enterprises:
         index.add("enterprise", e.id, e.name, e.name_en, e.uscc)
