@@ -361,6 +361,7 @@ def test_profile_shows_records_and_standards_in_words(app: Any) -> None:
     assert f"{standard_name(get_settings().default_standard)}（第 1 版）" in history
     assert "依据：" in page and " 估值（公开披露" in page
     assert not re.search(r"(valuation|round|enterprise)#", page)  # record ids are for the API
+    assert "<dd>中国</dd>" in page and "<dd>CN</dd>" not in page  # the country by its name
 
 
 def test_tier_history_before_the_founding_says_not_yet_founded(app: Any, site: str) -> None:

@@ -442,6 +442,25 @@ WEB = Catalog(
             "zh": "起始日期 {since} 晚于截止日期 {until}，没有记录落在其间",
             "en": "the start {since} is after the end {until}: no record can fall between them",
         },
+        # ISO 3166-1 codes a registry's country column most often holds; another value is shown as written
+        "country.CN": {"zh": "中国", "en": "China"},
+        "country.HK": {"zh": "中国香港", "en": "Hong Kong, China"},
+        "country.MO": {"zh": "中国澳门", "en": "Macao, China"},
+        "country.TW": {"zh": "中国台湾", "en": "Taiwan, China"},
+        "country.US": {"zh": "美国", "en": "United States"},
+        "country.GB": {"zh": "英国", "en": "United Kingdom"},
+        "country.DE": {"zh": "德国", "en": "Germany"},
+        "country.FR": {"zh": "法国", "en": "France"},
+        "country.JP": {"zh": "日本", "en": "Japan"},
+        "country.KR": {"zh": "韩国", "en": "Korea"},
+        "country.SG": {"zh": "新加坡", "en": "Singapore"},
+        "country.IL": {"zh": "以色列", "en": "Israel"},
+        "country.IN": {"zh": "印度", "en": "India"},
+        "country.CA": {"zh": "加拿大", "en": "Canada"},
+        "country.SE": {"zh": "瑞典", "en": "Sweden"},
+        "country.CH": {"zh": "瑞士", "en": "Switzerland"},
+        "country.NL": {"zh": "荷兰", "en": "Netherlands"},
+        "country.AU": {"zh": "澳大利亚", "en": "Australia"},
     }
 )
 t = WEB.t

@@ -13,11 +13,12 @@ from markupsafe import Markup
 
 from qilin.auth.roles import ROLE_LABELS, Permission
 from qilin.auth.scope import Principal
-from qilin.web.messages import t
+from qilin.web.messages import name, t
 from qilin.web.security import csrf_token
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.globals["t"] = t
+TEMPLATES.env.globals["name"] = name
 
 # (path, message key, permission needed to see the entry)
 NAV: tuple[tuple[str, str, Permission], ...] = (
