@@ -20,7 +20,7 @@ from sqlalchemy import select
 from factories import USCC_BINJIANG, USCC_WESTLAKE, USCC_YINZHOU, USCC_YUHANG
 from qilin.app import create_app
 from qilin.audit.models import AuditEntry
-from qilin.audit.service import Actor
+from qilin.audit.service import Actor, record
 from qilin.auth import passwords
 from qilin.auth import service as users
 from qilin.config import get_settings
@@ -560,6 +560,15 @@ def test_edit_form_needs_csrf_and_is_audited(app: Any) -> None:
         assert (entry.actor, entry.channel) == ("xihu", "web")
         assert entry.old == {"name": "杭州西湖智能科技有限公司", "name_en": "Westlake AI"}
         assert entry.new == {"name": form["name"], "name_en": "Westlake AI Inc."}
+    # the audit page names the fields in Chinese; a long value (an import's file list) folds away
+    with session_scope(get_engine()) as session:
+        files = [{"path": f"/data/{n}.csv", "rows": n} for n in range(40)]
+        record(session, actor=Actor("导入员", "cli", "local"), action="registry.import",
+               subject_type="import_run", subject_id=1, new={"files": files})  # fmt: skip
+    log = html.unescape(login(app, "admin").get("/audit").text)
+    assert '名称："杭州西湖智能科技有限公司" → "杭州西湖智能科技股份有限公司"' in log
+    assert '英文名称："Westlake AI" → "Westlake AI Inc."' in log
+    assert "<details><summary>文件：" in log
 
     # A department may read but not write.
     dept = login(app, "dept")

@@ -377,7 +377,7 @@ def _changes(entry: AuditEntry) -> list[str]:
     for key in list(dict.fromkeys([*old, *new])):
         before = json.dumps(old.get(key), ensure_ascii=False) if key in old else "—"
         after = json.dumps(new.get(key), ensure_ascii=False) if key in new else "—"
-        lines.append(f"{key}: {before} → {after}")
+        lines.append(f"{name('audit.field', key)}：{before} → {after}")
     return lines
 
 
