@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,15 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from qilin.auth.models import User
+from qilin.auth.roles import Role
+from qilin.auth.scope import Principal, lead_filter
 from qilin.cli import app
-from qilin.demo.service import MIN_RUN_ENTERPRISES, build_demo
+from qilin.demo.leads import DEMO_FUND_ASSOCIATION, DEMO_RECOMMENDERS, build_demo_leads
+from qilin.demo.service import DEFAULT_SEED, MIN_RUN_ENTERPRISES, build_demo, build_platform_views
 from qilin.discovery.data import DiscoveryError
-from qilin.discovery.runs_models import DiscoveryRun
+from qilin.discovery.leads import recommender_report
+from qilin.discovery.leads_models import Lead, LeadTransition
+from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
 from qilin.registry.exporter import export_package
 from qilin.registry.importer import import_package
 from qilin.registry.models import Enterprise, FundingRound, LifecycleEvent, OperatingReport, Valuation
@@ -55,6 +61,39 @@ def test_demo_marks_synthetic_records_and_keeps_real_ones(session: Session) -> N
     assert len([row for row in summary.by_city if row.label.endswith("市")]) == 11
 
 
+def test_demo_leads_go_through_the_import_and_the_workflow_and_are_marked_synthetic(session: Session) -> None:
+    today = dt.date(2026, 11, 28)
+    build_demo(session, enterprises=600, seed=DEFAULT_SEED)
+    build_platform_views(session, today=today)
+    made = build_demo_leads(session, today=today, seed=DEFAULT_SEED)
+    session.commit()
+    rows = session.scalars(select(Lead)).all()
+    assert made == len(rows) == sum(known + unknown for *_, known, unknown in DEMO_RECOMMENDERS)
+    assert all(lead.is_synthetic and lead.note and "模拟数据" in lead.note for lead in rows)
+    assert all(lead.submitted_on <= today for lead in rows)
+    assert {lead.channel for lead in rows} == {channel for channel, *_ in DEMO_RECOMMENDERS}
+    synthetic = set(session.scalars(select(Enterprise.id).where(Enterprise.is_synthetic)))
+    accepted = [lead for lead in rows if lead.status == "accepted"]
+    assert accepted and all(lead.enterprise_id in synthetic for lead in accepted)
+    assert all(lead.enterprise_id == lead.matched_enterprise_id for lead in accepted)  # by USCC, the import's
+    assert all(lead.rejection_reason for lead in rows if lead.status == "rejected")
+    assert {lead.status for lead in rows} == {"new", "verifying", "accepted", "rejected"}
+    # each move is in the log, and the AI channel puts forward the discovery run's best-ranked firms
+    assert session.scalar(select(func.count()).select_from(LeadTransition)) >= 2 * len(accepted)
+    run = session.scalar(select(DiscoveryRun.id))
+    ai = [lead.matched_enterprise_id for lead in rows if lead.channel == "ai_discovery"]
+    scores = select(DiscoveryScore.enterprise_id, DiscoveryScore.rank).where(DiscoveryScore.run_id == run)
+    ranks = {eid: rank for eid, rank in session.execute(scores).tuples()}
+    assert ai and all(ranks[eid] <= 100 for eid in ai), [ranks[eid] for eid in ai]
+    # the hit rates have something to count, and the demo recommender account sees its institution's leads
+    report = {r.name: r for r in recommender_report(session)}
+    assert sum(r.entered_tier for r in report.values()) > 0
+    own = Principal(6, "recommender", Role.recommender, organization=DEMO_FUND_ASSOCIATION)
+    seen = session.scalars(select(Lead).where(lead_filter(own))).all()
+    assert seen and len(seen) == report[DEMO_FUND_ASSOCIATION].leads
+    assert build_demo_leads(session, today=today, seed=DEFAULT_SEED) == 0  # once only
+
+
 def test_demo_round_trip_is_identical(session: Session, engine: object, tmp_path: Path) -> None:
     build_demo(session, enterprises=300, seed=11)
     session.commit()
@@ -79,6 +118,7 @@ def test_run_loads_demo_once_and_prints_summary(db_url: str) -> None:
     assert first.exit_code == 0, first.output
     assert "首次运行" in first.output and "杭州市" in first.output and "模拟" in first.output
     assert "演示账户" in first.output and "county_officer" in first.output
+    assert re.search(r"演示线索 \d+ 条", first.output), first.output
     second = runner.invoke(app, ["run", "--no-serve", "--enterprises", "200"])
     assert second.exit_code == 0, second.output
     assert "首次运行：" not in second.output and "演示账户已存在" in second.output

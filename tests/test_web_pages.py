@@ -275,6 +275,11 @@ def test_every_page_renders_for_a_province_admin(app: Any) -> None:
     assert "issue" not in standards
     leads = client.get("/leads").text
     assert "西湖线索科技" in leads and 'id="recommender-report"' in leads
+    assert "badge synthetic" not in _table(leads, "leads")
+    with session_scope(get_engine()) as session:  # a demo lead (模拟数据) says so in its row
+        session.scalars(select(Lead)).one().is_synthetic = True
+    row = _rows(client.get("/leads").text, "leads")[0]
+    assert "西湖线索科技" in row and '<span class="badge synthetic">模拟数据</span>' in row
     audit = client.get("/audit?action=user.create").text
     assert len(_rows(audit, "audit-log")) == 3
     first = _rows(audit, "audit-log")[0]

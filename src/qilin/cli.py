@@ -222,7 +222,9 @@ def run(
     from qilin.common.dates import today
     from qilin.common.progress import RichProgress
     from qilin.db import session_scope
+    from qilin.demo.leads import build_demo_leads
     from qilin.demo.service import (
+        DEFAULT_SEED,
         build_demo,
         build_platform_views,
         create_demo_accounts,
@@ -252,11 +254,11 @@ def run(
                     build_demo(session, enterprises=enterprises, progress=progress)
                 console.print("梯队快照与智能发现评分 / tier snapshots and discovery scores …")
                 taken, scored = build_platform_views(session, today=today())
+                leads = build_demo_leads(session, today=today(), seed=DEFAULT_SEED)
         except (DiscoveryError, TierError) as error:  # rolled back: nothing of the demo was kept
             raise refuse(f"{both('demo.not_built')}\n{error}", 1) from None
-        console.print(
-            f"快照 {taken} 个，评分企业 {scored} 家 / {taken} snapshots, {scored} enterprises scored"
-        )
+        zh = f"快照 {taken} 个，评分企业 {scored} 家，演示线索 {leads} 条"
+        console.print(f"{zh} / {taken} snapshots, {scored} enterprises scored, {leads} demo leads")
     elif not views:
         console.print(both("demo.views_missing"), style="yellow", markup=False, highlight=False)
     registry_cli.summary_command()

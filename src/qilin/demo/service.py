@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qilin.demo.generate import generate_package
+from qilin.demo.leads import DEMO_FUND_ASSOCIATION
 from qilin.registry.importer import ImportReport, Progress, import_package
 from qilin.registry.models import Enterprise
 
@@ -68,7 +69,7 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str | None, str | None], ...] = (
     ("department", "department", None, None),
     ("hangzhou", "city_officer", "330100", None),
     ("xihu", "county_officer", "330106", None),
-    ("recommender", "recommender", None, "浙江省创业投资协会（演示）"),
+    ("recommender", "recommender", None, DEMO_FUND_ASSOCIATION),
     ("enterprise", "enterprise", None, None),
 )
 

@@ -226,6 +226,7 @@ def lead_json(lead: Lead, recommender: str) -> dict[str, Any]:
         "status": lead.status,
         "enterprise_id": lead.enterprise_id,
         "rejection_reason": lead.rejection_reason,
+        "is_synthetic": lead.is_synthetic,
     }
 
 

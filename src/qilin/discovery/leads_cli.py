@@ -204,7 +204,7 @@ def list_command(
             str(lead.id),
             _channel(lead.channel),
             names.get(lead.recommender_id, ""),
-            lead.name,
+            f"{lead.name}（模拟 synthetic）" if lead.is_synthetic else lead.name,
             lead.uscc or "",
             lead.submitted_on.isoformat(),
             _state(lead.status),

@@ -16,7 +16,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qilin.db import Base, utcnow
@@ -104,6 +115,8 @@ class Lead(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
     enterprise_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     rejection_reason: Mapped[str | None] = mapped_column(Text)
+    # 模拟数据: a demo lead (qilin.demo.leads); shown as such wherever listed
+    is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LeadTransition(Base):

@@ -1,0 +1,155 @@
+"""Demo leads (演示线索, 模拟数据): a few dozen leads from six channels, so the leads page, the recommenders'
+hit rates and the cockpit's lead counts show the workflow on a first run.
+
+They go through the real path: a CSV written to a temporary folder and read by
+:func:`qilin.discovery.leads.import_leads` (USCC matching, name suggestions), then moved through the
+workflow by :func:`qilin.discovery.leads.advance`. Every one is marked ``is_synthetic`` and its note says
+so; the recommenders' names end in （演示）. Nothing here is a real recommendation.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from qilin.discovery import leads as leads_service
+from qilin.discovery.leads_models import Lead
+from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
+from qilin.reference import regions
+from qilin.registry.models import Enterprise
+from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
+
+# The demo recommender account (DEMO_ACCOUNTS) belongs to this institution and sees its leads.
+DEMO_FUND_ASSOCIATION = "浙江省创业投资协会（演示）"
+# (channel, recommender, kind of institution, leads of registry enterprises, leads of firms not in it)
+DEMO_RECOMMENDERS: tuple[tuple[str, str, str, int, int], ...] = (
+    ("tech_plan", "浙江省科学技术厅（演示）", "government", 6, 2),
+    ("university", "浙江大学（演示）", "university", 4, 3),
+    ("leading_fund", DEMO_FUND_ASSOCIATION, "association", 6, 2),
+    ("startup_contest", "浙江省创新创业大赛组委会（演示）", "government", 3, 4),
+    ("third_party", "某产业研究院（演示）", "consultancy", 4, 2),
+    ("ai_discovery", "麒麟智能发现（演示）", "platform", 6, 0),
+)
+NOTE = "模拟数据（演示线索）/ synthetic demo lead"
+OFFICER = "浙江省经信厅（演示）"
+_WORDS = "澜启睿芯曜衡数拓星禾云栖若谷青鸾智源知行"
+_TRADES = ("智能", "生物", "储能", "半导体", "机器人", "数字科技")
+_COLUMNS = (
+    "channel", "recommender", "recommender_kind", "name", "uscc", "region_code", "submitted_on", "note",
+)  # fmt: skip
+
+
+def build_demo_leads(session: Session, *, today: dt.date, seed: int) -> int:
+    """Import and move the demo leads; returns how many were made (none when any lead exists already)."""
+    if session.scalar(select(func.count()).select_from(Lead)):
+        return 0
+    rng = random.Random(seed)
+    candidates = session.execute(
+        select(Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.region_code)
+        .where(Enterprise.is_synthetic, Enterprise.uscc.is_not(None), Enterprise.region_code.is_not(None))
+        .order_by(Enterprise.id)
+    ).all()
+    tiered = set(_tiered(session))
+    promising = [c for c in candidates if c.id in tiered]  # recommenders tend to put forward tiered firms
+    watched = _watch_list(session)
+    counties = [r.code for r in regions.zhejiang_counties()]
+    rows: list[dict[str, str]] = []
+    used: set[str] = set()
+    for channel, recommender, kind, known, unknown in DEMO_RECOMMENDERS:
+        if channel == "ai_discovery":
+            picked = [c for c in watched if c.id not in used][:known]
+        else:
+            good = [c for c in promising if c.id not in used]
+            picked = rng.sample(good, min(known // 2, len(good)))
+            rest = [c for c in candidates if c.id not in used and c not in picked]
+            picked += rng.sample(rest, min(known - len(picked), len(rest)))
+        used.update(c.id for c in picked)
+        firms = [(c.name, c.uscc or "", c.region_code or "") for c in picked]
+        firms += [(_new_name(rng), "", rng.choice(counties)) for _ in range(unknown)]
+        for name, code, region in firms:
+            submitted = today - dt.timedelta(days=rng.randint(20, 540))
+            rows.append(
+                {"channel": channel, "recommender": recommender, "recommender_kind": kind, "name": name,
+                 "uscc": code, "region_code": region, "submitted_on": submitted.isoformat(), "note": NOTE}
+            )  # fmt: skip
+    if not rows:
+        return 0
+    with tempfile.TemporaryDirectory(prefix="qilin-demo-leads-") as folder:
+        path = Path(folder) / "演示线索.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        report = leads_service.import_leads(session, path=path, actor="demo")
+    if report.refused:
+        raise RuntimeError("; ".join(i.message("en") for i in report.issues[:5]))
+    ids = [o.lead_id for o in report.outcomes]
+    session.execute(update(Lead).where(Lead.id.in_(ids)).values(is_synthetic=True))
+    for lead_id in ids:
+        _move(session, rng, session.get_one(Lead, lead_id))
+    return len(ids)
+
+
+def _tiered(session: Session) -> list[str]:
+    """The enterprises in a tier in the latest snapshot."""
+    latest = session.scalar(select(TierSnapshot.id).order_by(TierSnapshot.as_of.desc()).limit(1))
+    if latest is None:
+        return []
+    return list(
+        session.scalars(
+            select(TierSnapshotEntry.enterprise_id).where(
+                TierSnapshotEntry.snapshot_id == latest, TierSnapshotEntry.tier != "none"
+            )
+        )
+    )
+
+
+def _watch_list(session: Session) -> list[Any]:
+    """The latest discovery run's 30 best-ranked synthetic enterprises with a USCC (the AI channel's
+    leads)."""
+    run = session.scalar(select(DiscoveryRun.id).order_by(DiscoveryRun.id.desc()).limit(1))
+    if run is None:
+        return []
+    rows = session.execute(
+        select(Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.region_code)
+        .join(DiscoveryScore, DiscoveryScore.enterprise_id == Enterprise.id)
+        .where(DiscoveryScore.run_id == run, Enterprise.is_synthetic, Enterprise.uscc.is_not(None))
+        .order_by(DiscoveryScore.rank)
+        .limit(30)
+    ).all()
+    return list(rows)
+
+
+def _new_name(rng: random.Random) -> str:
+    """A made-up firm (not in the registry): a Zhejiang city, two words and a trade."""
+    city = rng.choice(regions.zhejiang_cities()).name.removesuffix("市")
+    return f"{city}{rng.choice(_WORDS)}{rng.choice(_WORDS)}{rng.choice(_TRADES)}科技有限公司"
+
+
+def _move(session: Session, rng: random.Random, lead: Lead) -> None:
+    """Move a lead along the workflow: a registry enterprise's lead is often accepted; a firm not in the
+    registry is verified or turned down, never accepted (accepting needs a registry enterprise)."""
+    draw = rng.random()
+    if lead.matched_enterprise_id is not None:
+        steps = ["verifying", "accepted"] if draw < 0.5 else ["verifying", "rejected"] if draw < 0.65 else []
+        if not steps and draw < 0.85:
+            steps = ["verifying"]
+        reason = "经核实，暂不符合本年度培育方向（演示）"
+    else:
+        steps = ["verifying", "rejected"] if draw < 0.3 else ["verifying"] if draw < 0.6 else []
+        reason = "企业信息无法核实（演示）"
+    for step in steps:
+        leads_service.advance(
+            session,
+            lead_id=lead.id,
+            to_state=step,
+            actor=OFFICER,
+            comment=reason if step == "rejected" else None,
+        )
