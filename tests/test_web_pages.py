@@ -585,6 +585,84 @@ def test_edit_form_needs_csrf_and_is_audited(app: Any) -> None:
     assert response.status_code == 403
 
 
+def _lead_id(client: TestClient) -> int:
+    found = re.search(r'href="/leads/(\d+)"', client.get("/leads").text)
+    assert found, "no lead linked from the list"
+    return int(found.group(1))
+
+
+def test_an_officer_processes_a_lead_on_its_page_and_the_audit_names_the_web_user(app: Any) -> None:
+    xihu = login(app, "xihu")
+    lead_id = _lead_id(xihu)
+    page = xihu.get(f"/leads/{lead_id}").text
+    assert "西湖线索科技" in page and 'id="lead-form"' in page and "开始核实" in page
+    assert "不予采纳（须填写原因）" not in page  # only the moves the workflow allows from 新线索
+    url = f"/leads/{lead_id}/advance"
+    assert xihu.post(url, data={"to_state": "verifying"}, follow_redirects=False).status_code == 403  # CSRF
+
+    moved = xihu.post(url, data={"to_state": "verifying", "csrf_token": _csrf(page)}, follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"] == f"/leads/{lead_id}?moved=verifying"
+    page = xihu.get(moved.headers["location"]).text
+    assert "已处理：核实中" in page and "不予采纳（须填写原因）" in page and "采纳入库" in page
+    token = _csrf(page)
+    # refusals name the form's fields, keep what was typed, and move nothing
+    refused = xihu.post(url, data={"to_state": "rejected", "comment": " ", "csrf_token": token})
+    assert refused.status_code == 422 and "不予采纳必须在“意见 / 原因”中填写原因" in refused.text
+    refused = xihu.post(url, data={"to_state": "accepted", "comment": "已核实", "csrf_token": token})
+    assert refused.status_code == 422 and "采纳入库须在“关联企业编号”中填写" in html.unescape(refused.text)
+    assert "--enterprise-id" not in refused.text and "已核实</textarea>" in refused.text
+    outside = xihu.post(
+        url, data={"to_state": "accepted", "enterprise_id": BINJIANG, "csrf_token": token}
+    )  # 滨江区: outside 西湖区, answered as a missing one
+    assert outside.status_code == 422 and f"企业 {BINJIANG} 不存在或不在您的权限范围内" in outside.text
+    assert "核实中" in xihu.get(f"/leads/{lead_id}").text
+
+    accepted = xihu.post(
+        url,
+        data={"to_state": "accepted", "enterprise_id": WESTLAKE, "comment": "实地走访", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert accepted.status_code == 303
+    page = xihu.get(accepted.headers["location"]).text
+    assert "此线索已办结" in page and f'href="/enterprises/{WESTLAKE}"' in page
+    history = _rows(page, "lead-history")
+    assert len(history) == 2 and "实地走访" in history[1] and all("xihu" in row for row in history)
+    with session_scope(get_engine()) as session:
+        lead = session.get(Lead, lead_id)
+        assert lead is not None and (lead.status, lead.enterprise_id) == ("accepted", WESTLAKE)
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "lead.transition").order_by(AuditEntry.id)
+        ).all()
+        assert [(r.actor, r.channel, r.new["to"]) for r in rows if r.new] == [
+            ("xihu", "web", "verifying"),
+            ("xihu", "web", "accepted"),
+        ]
+        assert all(r.source_address and r.source_address != "local" for r in rows)
+
+
+def test_a_lead_page_keeps_to_the_scope_and_the_role(app: Any) -> None:
+    admin = login(app, "admin")
+    lead_id = _lead_id(admin)
+    dept = login(app, "dept")  # reads leads, does not process them
+    page = dept.get(f"/leads/{lead_id}").text
+    assert "西湖线索科技" in page and 'id="lead-form"' not in page
+    refused = dept.post(
+        f"/leads/{lead_id}/advance", data={"to_state": "verifying", "csrf_token": _csrf(page)}
+    )
+    assert refused.status_code == 403
+    for missing in (lead_id + 1000, 0, 2**40):
+        assert admin.get(f"/leads/{missing}").status_code in (404, 422), missing
+    with session_scope(get_engine()) as session:  # the lead moves to another county: 西湖区 loses it
+        lead = session.get(Lead, lead_id)
+        assert lead is not None
+        lead.region_code = "330108"
+    xihu = login(app, "xihu")
+    assert xihu.get(f"/leads/{lead_id}").status_code == 404
+    token = _csrf(xihu.get("/leads").text)  # the logout form's
+    gone = xihu.post(f"/leads/{lead_id}/advance", data={"to_state": "verifying", "csrf_token": token})
+    assert gone.status_code == 404
+
+
 def test_department_sees_no_amounts(app: Any) -> None:
     client = login(app, "dept")
     profile = client.get(f"/enterprises/{WESTLAKE}").text

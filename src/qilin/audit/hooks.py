@@ -4,7 +4,8 @@ The yearly selection, leads, tier snapshots and discovery runs keep their own ap
 (transitions, changes, objections). So that the audit log is the one place to read every write, each new
 record of those kinds — and each resolved objection — also adds an audit row, in the same transaction, from
 one ``after_flush`` hook rather than a call repeated in every service function. The actor is the name the
-workflow recorded (``actor``, ``created_by``, ``recorded_by`` …); these writes come from the command line.
+workflow recorded (``actor``, ``created_by``, ``recorded_by`` …). These writes come from the command line,
+unless a web route names its user with :func:`qilin.audit.service.acting` (channel and address).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, UOWTransaction
 
 from qilin.audit.models import AuditEntry
-from qilin.audit.service import Actor, jsonable
+from qilin.audit.service import ACTING, Actor, jsonable
 from qilin.db import utcnow
 from qilin.discovery.leads_models import Lead, LeadTransition
 from qilin.discovery.runs_models import DiscoveryRun
@@ -69,13 +70,13 @@ _NEW: dict[type, Describe] = {
 
 
 def _row(
-    action: str, subject_type: str, subject_id: str, name: str | None, new: dict[str, Any]
+    via: Actor | None, action: str, subject_type: str, subject_id: str, name: str | None, new: dict[str, Any]
 ) -> dict[str, Any]:
-    fallback = Actor.cli()
+    fallback = via or Actor.cli()
     return {
         "at": utcnow(),
         "actor": (name or fallback.name)[:100],
-        "channel": "cli",
+        "channel": fallback.channel,
         "action": action,
         "subject_type": subject_type,
         "subject_id": subject_id,
@@ -88,15 +89,16 @@ def _row(
 @event.listens_for(Session, "after_flush")
 def _mirror(session: Session, flush_context: UOWTransaction) -> None:
     rows = []
+    via = session.info.get(ACTING)
     for obj in session.new:
         describe = _NEW.get(type(obj))
         if describe is not None:
-            rows.append(_row(*describe(obj)))
+            rows.append(_row(via, *describe(obj)))
     for obj in session.dirty:
         if isinstance(obj, SelectionObjection) and obj.resolution and session.is_modified(obj):
             rows.append(
                 _row(
-                    "selection.objection_resolve", "selection_entry",
+                    via, "selection.objection_resolve", "selection_entry",
                     f"{obj.selection_id}:{obj.enterprise_id}",
                     obj.resolved_by, {"resolution": obj.resolution, "comment": obj.resolution_comment},
                 )

@@ -39,6 +39,15 @@ class Actor:
         return cls(name=f"cli:{user}", channel="cli", address="local")
 
 
+ACTING = "qilin.acting"  # Session.info key: the web user whose workflow writes the audit hook records
+
+
+def acting(session: Session, actor: Actor) -> None:
+    """Name ``actor`` (user, channel, address) for the workflow records this session writes next, which
+    the audit hook (:mod:`qilin.audit.hooks`) mirrors; without it they are the command line's."""
+    session.info[ACTING] = actor
+
+
 def jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:
     if values is None:
         return None

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     financial = "financial"  # funding amounts and valuations
     write_registry = "write_registry"  # change enterprise records inside the scope
     read_leads = "read_leads"  # leads inside the scope (a recommender: its own)
+    process_leads = "process_leads"  # verify, accept or reject leads inside the scope (线索核实)
     read_audit = "read_audit"  # browse the audit log
     manage_users = "manage_users"
 
@@ -34,8 +35,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.province_viewer: frozenset({P.read_registry, P.financial, P.read_leads}),
     # Co-responsible departments handle services: the whole province, without investment figures.
     Role.department: frozenset({P.read_registry, P.read_leads}),
-    Role.city_officer: frozenset({P.read_registry, P.financial, P.write_registry, P.read_leads}),
-    Role.county_officer: frozenset({P.read_registry, P.financial, P.write_registry, P.read_leads}),
+    Role.city_officer: frozenset(
+        {P.read_registry, P.financial, P.write_registry, P.read_leads, P.process_leads}
+    ),
+    Role.county_officer: frozenset(
+        {P.read_registry, P.financial, P.write_registry, P.read_leads, P.process_leads}
+    ),
     Role.recommender: frozenset({P.read_leads}),
     Role.enterprise: frozenset({P.read_registry, P.financial, P.write_registry}),
 }

@@ -394,6 +394,54 @@ WEB = Catalog(
             "zh": "进入梯队、成为独角兽均指推荐日期之后；命中率 = 数量 / 线索数",
             "en": "tiers and unicorn status count after the lead's submission; rate = count / leads",
         },
+        # one lead (线索详情) and its processing
+        "lead.facts": {"zh": "推荐信息", "en": "What was submitted"},
+        "lead.note": {"zh": "备注", "en": "Note"},
+        "lead.duplicate": {"zh": "统一社会信用代码相同的线索", "en": "Same USCC as lead"},
+        "lead.number": {"zh": "线索 {id}", "en": "lead {id}"},
+        "lead.submitted_values": {"zh": "提交的原始内容", "en": "Values as submitted"},
+        "lead.registry": {"zh": "与企业库的关系", "en": "In the registry"},
+        "lead.matched": {"zh": "统一社会信用代码匹配的企业", "en": "Enterprise with this USCC"},
+        "lead.suggestions": {"zh": "名称相近（仅供参考，不自动关联）", "en": "Similar names (never linked)"},
+        "lead.kind": {"zh": "类型", "en": "Kind"},
+        "lead.kind.enterprise": {"zh": "在库企业", "en": "enterprise"},
+        "lead.kind.lead": {"zh": "其他线索", "en": "lead"},
+        "lead.similarity": {"zh": "相似度", "en": "Similarity"},
+        "lead.no_suggestions": {"zh": "没有名称相近的企业或线索", "en": "no similar names"},
+        "lead.history": {"zh": "流转记录", "en": "History"},
+        "lead.no_history": {"zh": "尚未处理", "en": "not processed yet"},
+        "lead.from": {"zh": "原状态", "en": "From"},
+        "lead.to": {"zh": "处理为", "en": "To"},
+        "lead.comment": {"zh": "意见 / 原因", "en": "Comment / reason"},
+        "lead.process": {"zh": "核实与处理", "en": "Process the lead"},
+        "lead.move.verifying": {"zh": "开始核实", "en": "start verifying"},
+        "lead.move.accepted": {
+            "zh": "采纳入库（关联企业库中的企业）",
+            "en": "accept (link a registry enterprise)",
+        },
+        "lead.move.rejected": {"zh": "不予采纳（须填写原因）", "en": "reject (a reason is required)"},
+        "lead.move.new": {"zh": "退回（须填写意见）", "en": "send back (a comment is required)"},
+        "lead.enterprise_id": {"zh": "关联企业编号", "en": "Enterprise id"},
+        "lead.enterprise_hint": {
+            "zh": "采纳时填写；留空则关联统一社会信用代码匹配的企业。名称相近不会自动关联。",
+            "en": "for accepting; if empty, the enterprise with the lead's USCC. A similar name never links.",
+        },
+        "lead.submit": {"zh": "提交", "en": "Submit"},
+        # the workflow's refusals in the form's words (the command line's name its options)
+        "lead.error.leads.reason_required": {
+            "zh": "不予采纳必须在“意见 / 原因”中填写原因",
+            "en": "rejecting needs a reason in “Comment / reason”",
+        },
+        "lead.error.leads.enterprise_required": {
+            "zh": "采纳入库须在“关联企业编号”中填写企业库中已有的企业；本平台不在此处新建企业",
+            "en": "accepting needs a registry enterprise in “Enterprise id”: enterprises are not made here",
+        },
+        "lead.closed": {"zh": "此线索已办结", "en": "this lead is closed"},
+        "lead.moved": {"zh": "已处理：{state}", "en": "done: {state}"},
+        "lead.enterprise_out_of_scope": {
+            "zh": "企业 {id} 不存在或不在您的权限范围内",
+            "en": "enterprise {id} does not exist or is outside your scope",
+        },
         # audit
         "audit.title": {"zh": "审计日志", "en": "Audit log"},
         # what each audited action, channel and subject is called (the code stays in the filter's value)
@@ -499,3 +547,4 @@ WEB = Catalog(
 )
 t = WEB.t
 name = WEB.name
+both = WEB.both

@@ -10,26 +10,30 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qilin.audit.service import Actor, record
+from qilin.audit.service import Actor, acting, record
 from qilin.auth import service as users
 from qilin.auth.errors import AuthError
 from qilin.auth.roles import Permission
-from qilin.auth.scope import Principal
+from qilin.auth.scope import Principal, lead_filter
 from qilin.common import validation
 from qilin.common.dates import today
 from qilin.common.messages import t as shared_t
 from qilin.config import get_settings
+from qilin.discovery import leads as leads_service
 from qilin.discovery.api import latest_run
+from qilin.discovery.leads_models import Lead
 from qilin.reference import regions
 from qilin.registry import schemas
 from qilin.registry import service as registry_service
 from qilin.tiers.explain import tier_name
 from qilin.web import cockpit, enterprises, excel, views
-from qilin.web.messages import t
+from qilin.web.messages import WEB, both, t
 from qilin.web.render import TEMPLATES, home_path, render
 from qilin.web.security import (
     client_address,
@@ -46,6 +50,8 @@ Current = Annotated[Principal, Depends(current_principal)]
 Reader = Annotated[Principal, Depends(require(Permission.read_registry))]
 Writer = Annotated[Principal, Depends(require(Permission.write_registry))]
 LeadReader = Annotated[Principal, Depends(require(Permission.read_leads))]
+LeadProcessor = Annotated[Principal, Depends(require(Permission.process_leads))]
+LeadId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 AuditReader = Annotated[Principal, Depends(require(Permission.read_audit))]
 Page = Annotated[int, Query(ge=1, le=100_000)]
 Text = Annotated[str | None, Query(max_length=100)]
@@ -404,6 +410,81 @@ def leads_page(
     context = views.leads_context(session, principal, status=status, page=page)
     context["pager"] = pager(request, page=context["page"], pages=context["pages"], total=context["total"])
     return render(request, "leads.html", context)
+
+
+def _lead_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    lead_id: int,
+    *,
+    status_code: int = 200,
+    message: str | None = None,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    context = views.lead_context(session, principal, lead_id)
+    if context is None:
+        raise HTTPException(404, "not found")
+    context.update(
+        message=message,
+        error=error,
+        form=form or {"to_state": "", "comment": "", "enterprise_id": ""},
+        can_process=principal.can(Permission.process_leads),
+    )
+    return render(request, "lead.html", context, status_code=status_code)
+
+
+@router.get("/leads/{lead_id}", response_class=HTMLResponse)
+def lead_page(
+    request: Request, lead_id: LeadId, principal: LeadReader, session: DB, moved: str | None = None
+) -> Response:
+    message = None
+    if moved in leads_service.STATES:
+        message = t("lead.moved", state=shared_t(f"leads.state.{moved}"))
+    return _lead_page(request, session, principal, lead_id, message=message)
+
+
+@router.post("/leads/{lead_id}/advance", response_class=HTMLResponse, dependencies=[Depends(verify_csrf)])
+def lead_advance(
+    request: Request,
+    lead_id: LeadId,
+    principal: LeadProcessor,
+    session: DB,
+    to_state: Annotated[str, Form(max_length=20)] = "",
+    comment: Annotated[str, Form(max_length=2000)] = "",
+    enterprise_id: Annotated[str, Form(max_length=255)] = "",
+) -> Response:
+    """Move a lead in the viewer's scope (开始核实 / 采纳入库 / 不予采纳 / 退回); the transition is logged and
+    audited as the web user's. Accepting links an enterprise the viewer may read: the one named, or the one
+    holding the lead's USCC."""
+    form = {"to_state": to_state, "comment": comment, "enterprise_id": enterprise_id}
+    lead = session.scalar(select(Lead).where(Lead.id == lead_id, lead_filter(principal)))
+    if lead is None:
+        raise HTTPException(404, "not found")
+    chosen = enterprise_id.strip() or None
+    target = chosen or lead.matched_enterprise_id
+    visible = target is None or enterprises.get_enterprise(session, principal, target) is not None
+    if to_state == "accepted" and not visible:
+        error = both("lead.enterprise_out_of_scope", id=target)
+        return _lead_page(request, session, principal, lead_id, status_code=422, error=error, form=form)
+    acting(session, Actor(principal.username, "web", client_address(request)))
+    try:
+        leads_service.advance(
+            session,
+            lead_id=lead_id,
+            to_state=to_state,
+            actor=principal.username,
+            comment=comment,
+            enterprise_id=chosen if to_state == "accepted" else None,
+        )
+    except leads_service.LeadError as exc:
+        session.rollback()
+        key = f"lead.error.{exc.key}"  # the form's words where the workflow's name a CLI option
+        error = both(key) if key in WEB.entries else str(exc)
+        return _lead_page(request, session, principal, lead_id, status_code=422, error=error, form=form)
+    session.flush()
+    return RedirectResponse(f"/leads/{lead_id}?moved={to_state}", status_code=303)
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 from qilin.audit import service as audit_service
 from qilin.audit.models import AuditEntry
 from qilin.auth.roles import Permission
-from qilin.auth.scope import Principal, enterprise_filter
+from qilin.auth.scope import Principal, enterprise_filter, lead_filter
 from qilin.common.dates import local_time, parse_iso_date, today
 from qilin.common.messages import t as shared_t
 from qilin.config import get_settings
 from qilin.discovery import leads as leads_service
 from qilin.discovery.api import latest_run, list_leads, recent_signals, watch_list
 from qilin.discovery.backtest import BASELINES, METRICS
-from qilin.discovery.leads_models import STATES
+from qilin.discovery.leads_models import STATES, Lead
 from qilin.discovery.signals import KIND_NAMES
 from qilin.reference import regions
 from qilin.registry.models import Enterprise
@@ -365,6 +365,68 @@ def leads_context(session: Session, principal: Principal, *, status: str | None,
         "errors": errors,
         "report": report,
         "can_open": principal.can(Permission.read_registry),
+    }
+
+
+def lead_context(session: Session, principal: Principal, lead_id: int) -> dict[str, Any] | None:
+    """One lead (线索详情) for the page, or None when it is not in the viewer's scope (the page answers 404).
+
+    Name suggestions and linked enterprises are shown only when the viewer may read those enterprises (a
+    recommender sees its own lead's facts and history, not the registry); the form's next states only to a
+    role that processes leads."""
+    in_scope = session.scalar(select(Lead.id).where(Lead.id == lead_id, lead_filter(principal)))
+    if in_scope is None:
+        return None
+    v = leads_service.view(session, lead_id=lead_id)
+    lead = v.lead
+    readable: set[str] = set()
+    if principal.can(Permission.read_registry):
+        ids = [s.id for s in v.suggestions if s.kind == "enterprise"]
+        ids += [i for i in (lead.matched_enterprise_id, lead.enterprise_id) if i]
+        readable = ids_in_scope(session, scope=enterprise_filter(principal), ids=ids)
+    visible_leads = {
+        str(i)
+        for i in session.scalars(
+            select(Lead.id).where(
+                Lead.id.in_([int(s.id) for s in v.suggestions if s.kind == "lead"]), lead_filter(principal)
+            )
+        )
+    }
+    suggestions = [
+        {"kind": s.kind, "id": s.id, "name": s.name, "score": s.score}
+        for s in v.suggestions
+        if (s.kind == "enterprise" and s.id in readable) or (s.kind == "lead" and s.id in visible_leads)
+    ]
+    can_process = principal.can(Permission.process_leads)
+    return {
+        "lead": lead,
+        "recommender": v.recommender.name,
+        "channel_name": leads_service.channel_label(lead.channel),
+        "status_name": shared_t(f"leads.state.{lead.status}"),
+        "region": region_name(lead.region_code),
+        "track_names": "、".join(track_name(c) for c in lead.tracks or []),
+        "submitted": sorted(lead.submitted.items()),
+        "matched": (lead.matched_enterprise_id, v.matched_name, lead.matched_enterprise_id in readable)
+        if lead.matched_enterprise_id
+        else None,
+        "enterprise": (lead.enterprise_id, v.enterprise_name, lead.enterprise_id in readable)
+        if lead.enterprise_id
+        else None,
+        "suggestions": suggestions,
+        "transitions": [
+            {
+                "at": local_time(tr.at),
+                "from": shared_t(f"leads.state.{tr.from_state}"),
+                "to": shared_t(f"leads.state.{tr.to_state}"),
+                "actor": tr.actor,
+                "comment": tr.comment or "",
+                "enterprise_id": tr.enterprise_id,
+            }
+            for tr in v.transitions
+        ],
+        "next_states": [(code, shared_t(f"leads.state.{code}")) for code in v.allowed_next]
+        if can_process
+        else [],
     }
 
 
