@@ -424,7 +424,10 @@ def lead_context(session: Session, principal: Principal, lead_id: int) -> dict[s
             }
             for tr in v.transitions
         ],
-        "next_states": [(code, shared_t(f"leads.state.{code}")) for code in v.allowed_next]
+        "next_states": [  # forward moves first: verify, accept, reject; sending back last
+            (code, shared_t(f"leads.state.{code}"))
+            for code in sorted(v.allowed_next, key=("verifying", "accepted", "rejected", "new").index)
+        ]
         if can_process
         else [],
     }
