@@ -72,7 +72,8 @@ def test_the_token_endpoint_takes_form_fields_and_answers_a_bearer_token(
     me = _get(client, body["access_token"], "/auth/me")
     assert me["username"] == "county_officer" and me["role"] == "county_officer"
     assert me["region_code"] == "330106" and me["role_label"] == "县级用户"
-    assert me["permissions"] == ["financial", "read_leads", "read_registry", "write_registry"]
+    expected = ["financial", "process_leads", "read_leads", "read_registry", "write_registry"]
+    assert me["permissions"] == expected
 
     # JSON instead of form fields, or a missing field: refused as invalid, with a message.
     as_json = client.post(f"{API}/auth/token", json={"username": "county_officer", "password": PASSWORD})

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from factories import USCC_BINJIANG, USCC_WESTLAKE, USCC_YINZHOU, USCC_YUHANG
 from qilin.app import create_app
@@ -661,6 +661,90 @@ def test_a_lead_page_keeps_to_the_scope_and_the_role(app: Any) -> None:
     token = _csrf(xihu.get("/leads").text)  # the logout form's
     gone = xihu.post(f"/leads/{lead_id}/advance", data={"to_state": "verifying", "csrf_token": token})
     assert gone.status_code == 404
+
+
+def _csv(*rows: str) -> bytes:
+    return ("\n".join(rows) + "\n").encode()
+
+
+def test_a_recommender_uploads_a_lead_file_in_its_own_name(app: Any) -> None:
+    with session_scope(get_engine()) as session:
+        users.create(session, username="zju", password=PASSWORD, role="recommender", organization="浙江大学",
+                     actor=Actor.cli())  # fmt: skip
+        before = session.scalar(select(func.count()).select_from(Lead))
+    zju = login(app, "zju")
+    page = zju.get("/leads").text
+    assert 'id="lead-upload-form"' in page and "以本机构名义提交：浙江大学" in page
+    assert 'value="ai_discovery"' not in page  # the platform's own channel
+    token = _csrf(page)
+
+    def upload(body: bytes, name: str = "推荐.csv", **fields: str) -> Any:
+        return zju.post("/leads/import", data={"csrf_token": token, **fields}, files={"file": (name, body)})
+
+    assert zju.post("/leads/import", files={"file": ("a.csv", b"x")}).status_code == 403  # no CSRF token
+    good = upload(
+        _csv(
+            "企业名称,统一社会信用代码,渠道",
+            f"杭州西湖智能科技有限公司,{USCC_WESTLAKE},高校院所",
+            "之江量子科技,,高校院所",
+        )
+    )
+    assert good.status_code == 200, good.text[:2000]
+    assert "读取 2 行：新增 2 条线索，0 条此前已提交" in good.text
+    rows = _rows(good.text, "lead-import-rows")
+    assert len(rows) == 2 and all("新增" in row for row in rows)
+    assert WESTLAKE not in good.text  # a recommender learns nothing of the registry from its upload
+    assert "之江量子科技" in _table(good.text, "leads")
+    again = upload(_csv("企业名称,渠道", "之江量子科技,高校院所"))
+    assert again.status_code == 200 and "新增 0 条线索，1 条此前已提交" in again.text
+
+    for body, fields, needle in (
+        (_csv("企业名称,推荐单位,渠道", "甲科技,某咨询,高校院所"), {}, "只能以本机构（浙江大学）的名义推荐"),
+        (_csv("企业名称", "乙科技"), {"channel": "ai_discovery"}, "“AI 发现”渠道仅供平台自身使用"),
+        (_csv("企业名称,渠道", "丙科技,不存在的渠道"), {}, "不存在的渠道"),
+    ):
+        refused = upload(body, **fields)
+        assert refused.status_code == 422 and "整份文件未导入" in refused.text, refused.text[:2000]
+        assert needle in html.unescape(_table(refused.text, "lead-import-issues")), needle
+    assert upload(b"").status_code == 422 and "上传的文件是空的" in upload(b"").text
+    big = upload(b"x" * (5 * 1024 * 1024 + 1))
+    assert big.status_code == 422 and "文件过大（上限 5 MB）" in big.text
+    odd = upload(b"name\n", name="leads.txt")
+    assert odd.status_code == 422 and "线索文件应为 CSV（.csv）或 Excel（.xlsx）：leads.txt" in odd.text
+    with session_scope(get_engine()) as session:
+        assert session.scalar(select(func.count()).select_from(Lead)) == before + 2  # only the good file's
+        audit = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action.in_(["lead.create", "leads.import"]), AuditEntry.actor == "zju")
+            .order_by(AuditEntry.id)
+        ).all()
+        assert [(a.action, a.actor, a.channel) for a in audit] == [
+            ("lead.create", "zju", "web"),
+            ("lead.create", "zju", "web"),
+            ("leads.import", "zju", "web"),
+            ("leads.import", "zju", "web"),
+        ]
+
+
+def test_the_admin_uploads_for_a_named_recommender_and_sees_the_registry_match(app: Any) -> None:
+    admin = login(app, "admin")
+    page = admin.get("/leads").text
+    assert 'name="recommender"' in page and 'value="ai_discovery"' in page
+    done = admin.post(
+        "/leads/import",
+        data={"csrf_token": _csrf(page), "channel": "tech_plan", "recommender": "省科技厅"},
+        files={"file": ("plan.csv", _csv("企业名称,统一社会信用代码", f"西湖智能,{USCC_WESTLAKE}"))},
+    )
+    assert done.status_code == 200 and f'href="/enterprises/{WESTLAKE}"' in done.text
+    dept = login(app, "dept")  # reads leads, submits none
+    listing = dept.get("/leads").text
+    assert 'id="lead-upload-form"' not in listing
+    refused = dept.post(
+        "/leads/import",
+        data={"csrf_token": _csrf(listing)},
+        files={"file": ("a.csv", _csv("企业名称", "丁"))},
+    )
+    assert refused.status_code == 403
 
 
 def test_department_sees_no_amounts(app: Any) -> None:

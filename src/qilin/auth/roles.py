@@ -25,6 +25,7 @@ class Permission(StrEnum):
     write_registry = "write_registry"  # change enterprise records inside the scope
     read_leads = "read_leads"  # leads inside the scope (a recommender: its own)
     process_leads = "process_leads"  # verify, accept or reject leads inside the scope (线索核实)
+    submit_leads = "submit_leads"  # upload a lead file (a recommender: in its own name only)
     read_audit = "read_audit"  # browse the audit log
     manage_users = "manage_users"
 
@@ -41,7 +42,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.county_officer: frozenset(
         {P.read_registry, P.financial, P.write_registry, P.read_leads, P.process_leads}
     ),
-    Role.recommender: frozenset({P.read_leads}),
+    Role.recommender: frozenset({P.read_leads, P.submit_leads}),
     Role.enterprise: frozenset({P.read_registry, P.financial, P.write_registry}),
 }
 

@@ -573,6 +573,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "与第 {line} 行是同一渠道、同一推荐单位的同一企业",
         "en": "the same enterprise from the same channel and recommender as line {line}",
     },
+    "leads.file_kind": {
+        "zh": "线索文件应为 CSV（.csv）或 Excel（.xlsx）：{name}",
+        "en": "a lead file is a CSV (.csv) or Excel (.xlsx) file: {name}",
+    },
     "leads.no_name_column": {
         "zh": "缺少必需列：name（企业名称）",
         "en": "missing required column: name",
@@ -590,6 +594,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "rejecting needs a reason (--comment)",
     },
     "leads.comment_required": {"zh": "退回必须填写意见", "en": "sending back needs a comment"},
+    "leads.recommender_not_own": {
+        "zh": "只能以本机构（{own}）的名义推荐",
+        "en": "an institution recommends in its own name only ({own})",
+    },
+    "leads.channel_reserved": {
+        "zh": "“AI 发现”渠道仅供平台自身使用",
+        "en": "the AI discovery channel is the platform's own",
+    },
     "leads.enterprise_required": {
         "zh": "采纳入库须指定企业库中已有的企业（--enterprise-id）；本平台不在此处新建企业",
         "en": "accepting needs an enterprise that exists in the registry (--enterprise-id); "

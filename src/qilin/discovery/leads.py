@@ -458,9 +458,7 @@ def _read(path: Path) -> tuple[_Sheet | None, list[ImportIssue]]:
         elif path.suffix.lower() == ".csv":
             sheet = _read_csv(path)
         else:
-            return None, [
-                ImportIssue(path.name, None, None, None, "import.file_unknown", {"name": path.name})
-            ]
+            return None, [ImportIssue(path.name, None, None, None, "leads.file_kind", {"name": path.name})]
     except UnicodeDecodeError:
         return None, [ImportIssue(path.name, None, None, None, "import.encoding")]
     except _BadCsv as bad:
@@ -524,6 +522,7 @@ def _check_row(
     *,
     channel: str | None,
     recommender: str | None,
+    own: bool = False,
 ) -> _Row | None:
     c.start(line)
     channel_text = row.get("channel", "").strip()
@@ -537,6 +536,10 @@ def _check_row(
     who = c.text(row, "recommender") or recommender
     if who is None:
         c.fail("recommender", "", "leads.recommender_required")
+    elif own and who != recommender:  # an institution recommends in its own name only
+        c.fail("recommender", who, "leads.recommender_not_own", own=recommender)
+    if own and code == "ai_discovery":
+        c.fail("channel", channel_text or code, "leads.channel_reserved")
     kind = c.text(row, "recommender_kind")
     if kind is not None and kind.lower() not in RECOMMENDER_KINDS:
         c.fail("recommender_kind", kind, "leads.recommender_kind_unknown", known=", ".join(RECOMMENDER_KINDS))
@@ -579,7 +582,7 @@ def _check_row(
 
 
 def _check_sheet(
-    sheet: _Sheet, *, channel: str | None, recommender: str | None
+    sheet: _Sheet, *, channel: str | None, recommender: str | None, own: bool = False
 ) -> tuple[list[_Row], list[ImportIssue], int]:
     """The valid rows, every issue (columns named as the file writes them), and how many rows failed."""
     c = RowChecker(sheet.label, today())
@@ -591,7 +594,7 @@ def _check_sheet(
         understood = {
             column: raw[header] for column, header in zip(sheet.columns, sheet.headers, strict=True)
         }
-        checked = _check_row(c, line, raw, understood, channel=channel, recommender=recommender)
+        checked = _check_row(c, line, raw, understood, channel=channel, recommender=recommender, own=own)
         if checked is not None:
             key = (checked.channel, checked.recommender, checked.identity)
             if key in seen:
@@ -652,10 +655,16 @@ def import_leads(
     recommender: str | None = None,
     recommender_kind: str = "other",
     skip_invalid: bool = False,
+    own_recommender: bool = False,
 ) -> LeadImportReport:
     """Import the leads of one CSV/XLSX file. ``channel`` and ``recommender`` apply to rows that leave those
     columns empty. All rows or none, unless ``skip_invalid``; a lead already present (same channel,
-    recommender and USCC or normalised name) is left alone, so re-importing a file adds nothing."""
+    recommender and USCC or normalised name) is left alone, so re-importing a file adds nothing.
+
+    ``own_recommender`` (a recommending institution submitting its own file): every row is ``recommender``'s,
+    a row naming another institution is refused, and so is the platform's own AI discovery channel."""
+    if own_recommender and not (recommender or "").strip():
+        raise _error("leads.recommender_required")
     actor = _required(actor, "leads.actor_required", limit=ACTOR_MAX)
     if channel is not None:
         code = _channel_code(channel)
@@ -673,7 +682,7 @@ def import_leads(
     if sheet is None:
         report.refused = True
         return report
-    rows, issues, failed = _check_sheet(sheet, channel=channel, recommender=recommender)
+    rows, issues, failed = _check_sheet(sheet, channel=channel, recommender=recommender, own=own_recommender)
     report.read, report.rejected, report.issues = len(sheet.rows), failed, issues
     if issues and not skip_invalid:
         report.refused = True

@@ -394,6 +394,49 @@ WEB = Catalog(
             "zh": "进入梯队、成为独角兽均指推荐日期之后；命中率 = 数量 / 线索数",
             "en": "tiers and unicorn status count after the lead's submission; rate = count / leads",
         },
+        # submitting a lead file on the web
+        "leads.submit_title": {"zh": "提交线索", "en": "Submit leads"},
+        "leads.submit_hint": {
+            "zh": "上传 CSV（UTF-8）或 Excel（.xlsx）文件，每行一家企业：企业名称必填，"
+            "统一社会信用代码、行政区划代码、赛道、成立日期、推荐日期、备注等选填。"
+            "逐行校验，有错误则整份文件不导入；同一企业重复提交不会重复入库。",
+            "en": "a CSV (UTF-8) or Excel (.xlsx) file, one firm per row: the name is required; USCC, "
+            "region code, tracks, founding date, submission date and a note are optional. Every row is "
+            "checked and a file with errors is not imported; a lead submitted again is not added twice.",
+        },
+        "leads.file": {"zh": "线索文件", "en": "File"},
+        "leads.channel_default": {"zh": "发现渠道", "en": "Channel"},
+        "leads.channel_from_file": {"zh": "按文件中的“渠道”列", "en": "from the file's channel column"},
+        "leads.recommender_default": {
+            "zh": "推荐单位（文件未填写时）",
+            "en": "Recommender (where the file has none)",
+        },
+        "leads.own_name": {
+            "zh": "以本机构名义提交：{name}",
+            "en": "submitted in your institution's name: {name}",
+        },
+        "leads.upload": {"zh": "上传并校验", "en": "Upload and check"},
+        "leads.import_title": {"zh": "导入结果：{file}", "en": "Import of {file}"},
+        "leads.import_refused": {
+            "zh": "发现 {count} 处问题，整份文件未导入，请修改后重新上传",
+            "en": "{count} problems found: nothing was imported; correct the file and upload it again",
+        },
+        "leads.import_done": {
+            "zh": "读取 {read} 行：新增 {added} 条线索，{existing} 条此前已提交",
+            "en": "{read} rows read: {added} new leads, {existing} submitted before",
+        },
+        "leads.import_line": {"zh": "行", "en": "Line"},
+        "leads.import_column": {"zh": "列", "en": "Column"},
+        "leads.import_value": {"zh": "内容", "en": "Value"},
+        "leads.import_reason": {"zh": "问题", "en": "Problem"},
+        "leads.import_result": {"zh": "结果", "en": "Result"},
+        "leads.import_added": {"zh": "新增", "en": "added"},
+        "leads.import_existing": {"zh": "此前已提交", "en": "submitted before"},
+        "upload.empty": {"zh": "上传的文件是空的", "en": "the uploaded file is empty"},
+        "upload.too_large": {
+            "zh": "文件过大（上限 {max} MB）",
+            "en": "the file is too large (at most {max} MB)",
+        },
         # one lead (线索详情) and its processing
         "lead.facts": {"zh": "推荐信息", "en": "What was submitted"},
         "lead.note": {"zh": "备注", "en": "Note"},

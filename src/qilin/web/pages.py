@@ -4,12 +4,13 @@ render a template. Every page needs a session except the login page."""
 from __future__ import annotations
 
 import json
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from qilin.audit.service import Actor, acting, record
 from qilin.auth import service as users
 from qilin.auth.errors import AuthError
-from qilin.auth.roles import Permission
+from qilin.auth.roles import Permission, Role
 from qilin.auth.scope import Principal, lead_filter
 from qilin.common import validation
 from qilin.common.dates import today
@@ -51,6 +52,8 @@ Reader = Annotated[Principal, Depends(require(Permission.read_registry))]
 Writer = Annotated[Principal, Depends(require(Permission.write_registry))]
 LeadReader = Annotated[Principal, Depends(require(Permission.read_leads))]
 LeadProcessor = Annotated[Principal, Depends(require(Permission.process_leads))]
+LeadSubmitter = Annotated[Principal, Depends(require(Permission.submit_leads))]
+MAX_LEAD_FILE = 5 * 1024 * 1024  # bytes: a lead file is a list of firms, not a data dump
 LeadId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 AuditReader = Annotated[Principal, Depends(require(Permission.read_audit))]
 Page = Annotated[int, Query(ge=1, le=100_000)]
@@ -407,9 +410,89 @@ def leads_page(
     status: Annotated[str | None, Query(max_length=20)] = None,
     page: Page = 1,
 ) -> Response:
+    return _leads_page(request, session, principal, status=status, page=page)
+
+
+def _leads_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    page: int = 1,
+    status_code: int = 200,
+    outcome: dict[str, Any] | None = None,
+    upload_error: str | None = None,
+) -> Response:
     context = views.leads_context(session, principal, status=status, page=page)
     context["pager"] = pager(request, page=context["page"], pages=context["pages"], total=context["total"])
-    return render(request, "leads.html", context)
+    context.update(outcome=outcome, upload_error=upload_error)
+    return render(request, "leads.html", context, status_code=status_code)
+
+
+@router.post("/leads/import", response_class=HTMLResponse, dependencies=[Depends(verify_csrf)])
+def leads_import(
+    request: Request,
+    principal: LeadSubmitter,
+    session: DB,
+    file: UploadFile,
+    channel: Annotated[str, Form(max_length=40)] = "",
+    recommender: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """A lead file (CSV or Excel) uploaded on the leads page, imported as ``qilin leads import`` does: every
+    row checked, all rows or none. A recommender submits in its own institution's name only."""
+    own = principal.role is Role.recommender
+    name = _upload_name(file.filename)
+    data = file.file.read(MAX_LEAD_FILE + 1)
+    error = None
+    if not data:
+        error = both("upload.empty")
+    elif len(data) > MAX_LEAD_FILE:
+        error = both("upload.too_large", max=MAX_LEAD_FILE // (1024 * 1024))
+    if error is not None:
+        return _leads_page(request, session, principal, status_code=422, upload_error=error)
+    acting(session, Actor(principal.username, "web", client_address(request)))
+    with tempfile.TemporaryDirectory(prefix="qilin-leads-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        try:
+            report = leads_service.import_leads(
+                session,
+                path=path,
+                actor=principal.username,
+                channel=channel.strip() or None,
+                recommender=principal.organization if own else recommender.strip() or None,
+                own_recommender=own,
+            )
+        except leads_service.LeadError as exc:
+            session.rollback()
+            return _leads_page(request, session, principal, status_code=422, upload_error=str(exc))
+    if report.refused:
+        session.rollback()
+    else:
+        record(
+            session,
+            actor=Actor(principal.username, "web", client_address(request)),
+            action="leads.import",
+            subject_type="lead_file",
+            subject_id=name[:255],
+            new={"read": report.read, "added": report.added, "existing": report.existing},
+        )
+        session.flush()
+    outcome = views.import_outcome(report, principal)
+    code = 422 if report.refused else 200
+    return _leads_page(request, session, principal, status_code=code, outcome=outcome)
+
+
+def _upload_name(filename: str | None) -> str:
+    """The uploaded file's own name, safe as a file name here (no folders, no control characters); its
+    suffix (.csv / .xlsx) decides how it is read."""
+    base = Path((filename or "").replace("\\", "/")).name
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '/\\:*?"<>|').strip(" .")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    return f"{stem[:80] or 'leads'}.{suffix[:10]}" if suffix else (stem[:80] or "leads")
 
 
 def _lead_page(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from qilin.audit import service as audit_service
 from qilin.audit.models import AuditEntry
-from qilin.auth.roles import Permission
+from qilin.auth.roles import Permission, Role
 from qilin.auth.scope import Principal, enterprise_filter, lead_filter
 from qilin.common.dates import local_time, parse_iso_date, today
 from qilin.common.messages import t as shared_t
@@ -22,9 +22,10 @@ from qilin.config import get_settings
 from qilin.discovery import leads as leads_service
 from qilin.discovery.api import latest_run, list_leads, recent_signals, watch_list
 from qilin.discovery.backtest import BASELINES, METRICS
-from qilin.discovery.leads_models import STATES, Lead
+from qilin.discovery.leads_models import CHANNELS, STATES, Lead
 from qilin.discovery.signals import KIND_NAMES
 from qilin.reference import regions
+from qilin.registry.issues import ImportIssue
 from qilin.registry.models import Enterprise
 from qilin.registry.search import ids_in_scope
 from qilin.tiers import explain
@@ -365,6 +366,48 @@ def leads_context(session: Session, principal: Principal, *, status: str | None,
         "errors": errors,
         "report": report,
         "can_open": principal.can(Permission.read_registry),
+        "can_submit": principal.can(Permission.submit_leads),
+        "own_name": principal.organization if principal.role is Role.recommender else None,
+        "channels": [
+            (code, leads_service.channel_label(code))
+            for code in CHANNELS
+            if code != "ai_discovery" or principal.role is not Role.recommender
+        ],
+    }
+
+
+def _reason(issue: ImportIssue) -> str:
+    return f"{issue.reason('zh')} / {issue.reason('en')}"
+
+
+def import_outcome(report: leads_service.LeadImportReport, principal: Principal) -> dict[str, Any]:
+    """A lead file's import for the page: counts, every issue (line, column, value, reason in Chinese) and
+    each row's lead. Registry matches and name suggestions only for a viewer who may read the registry; a
+    recommender learns nothing of the registry or of other institutions' leads from it."""
+    registry = principal.can(Permission.read_registry)
+    return {
+        "file": report.file,
+        "refused": report.refused,
+        "read": report.read,
+        "added": report.added,
+        "existing": report.existing,
+        "rejected": report.rejected,
+        "issues": [
+            {"line": i.line, "column": i.column or "", "value": i.value or "", "reason": _reason(i)}
+            for i in report.issues
+        ],
+        "rows": [
+            {
+                "line": o.line,
+                "lead_id": o.lead_id,
+                "name": o.name,
+                "added": o.added,
+                "matched": o.matched_enterprise_id if registry else None,
+                "duplicate_of": o.duplicate_of_id if registry else None,
+                "suggestions": [s.name for s in o.suggestions] if registry else [],
+            }
+            for o in report.outcomes
+        ],
     }
 
 
