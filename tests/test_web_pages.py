@@ -671,6 +671,14 @@ def test_a_recommender_uploads_a_lead_file_in_its_own_name(app: Any) -> None:
     with session_scope(get_engine()) as session:
         users.create(session, username="zju", password=PASSWORD, role="recommender", organization="浙江大学",
                      actor=Actor.cli())  # fmt: skip
+        other = Recommender(name="省科技厅", kind="government")  # another institution's lead, same USCC
+        session.add(other)
+        session.flush()
+        session.add(
+            Lead(channel="tech_plan", recommender_id=other.id, identity=f"uscc:{USCC_WESTLAKE}",
+                 name="西湖智能", uscc=USCC_WESTLAKE, region_code="330106", tracks=[], submitted={},
+                 submitted_on=dt.date(2026, 1, 6), recorded_by="test", status="new")
+        )  # fmt: skip
         before = session.scalar(select(func.count()).select_from(Lead))
     zju = login(app, "zju")
     page = zju.get("/leads").text
@@ -694,6 +702,9 @@ def test_a_recommender_uploads_a_lead_file_in_its_own_name(app: Any) -> None:
     rows = _rows(good.text, "lead-import-rows")
     assert len(rows) == 2 and all("新增" in row for row in rows)
     assert WESTLAKE not in good.text  # a recommender learns nothing of the registry from its upload
+    own_id = int(re.findall(r'href="/leads/(\d+)"', _table(good.text, "lead-import-rows"))[0])
+    assert "统一社会信用代码相同的线索" not in zju.get(f"/leads/{own_id}").text  # nor of other institutions
+    assert "统一社会信用代码相同的线索" in login(app, "admin").get(f"/leads/{own_id}").text
     assert "之江量子科技" in _table(good.text, "leads")
     again = upload(_csv("企业名称,渠道", "之江量子科技,高校院所"))
     assert again.status_code == 200 and "新增 0 条线索，1 条此前已提交" in again.text

@@ -427,14 +427,9 @@ def lead_context(session: Session, principal: Principal, lead_id: int) -> dict[s
         ids = [s.id for s in v.suggestions if s.kind == "enterprise"]
         ids += [i for i in (lead.matched_enterprise_id, lead.enterprise_id) if i]
         readable = ids_in_scope(session, scope=enterprise_filter(principal), ids=ids)
-    visible_leads = {
-        str(i)
-        for i in session.scalars(
-            select(Lead.id).where(
-                Lead.id.in_([int(s.id) for s in v.suggestions if s.kind == "lead"]), lead_filter(principal)
-            )
-        )
-    }
+    other_leads = [int(s.id) for s in v.suggestions if s.kind == "lead"] + [lead.duplicate_of_id or 0]
+    seen = select(Lead.id).where(Lead.id.in_(other_leads), lead_filter(principal))
+    visible_leads = {str(i) for i in session.scalars(seen)}
     suggestions = [
         {"kind": s.kind, "id": s.id, "name": s.name, "score": s.score}
         for s in v.suggestions
@@ -456,6 +451,8 @@ def lead_context(session: Session, principal: Principal, lead_id: int) -> dict[s
         if lead.enterprise_id
         else None,
         "suggestions": suggestions,
+        # another lead with the same USCC, when the viewer may see it (not another institution's)
+        "duplicate_of": lead.duplicate_of_id if str(lead.duplicate_of_id) in visible_leads else None,
         "transitions": [
             {
                 "at": local_time(tr.at),
