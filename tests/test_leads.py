@@ -16,10 +16,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from factories import USCC_BINJIANG, USCC_WESTLAKE, USCC_YINZHOU, USCC_YUHANG, cli, table_counts, write_csv
+from qilin.audit.service import Actor
 from qilin.discovery import leads
 from qilin.discovery.leads import RETURNS, STATES, TRANSITIONS, LeadError
 from qilin.discovery.leads_models import Lead, LeadTransition, Recommender
 from qilin.reference import uscc
+from qilin.registry import service as registry_service
 from qilin.registry.models import Enterprise, EnterpriseTrack, FundingRound, LifecycleEvent, Valuation
 from qilin.tiers.models import TierSnapshotEntry
 from qilin.tiers.service import take_snapshot
@@ -334,6 +336,34 @@ def test_similar_names_give_suggestions_but_never_a_link(
         leads.advance(session, lead_id=first.id, to_state="accepted", actor="杭州市经信局")
     assert refused.value.key == "leads.enterprise_required"
     assert "不在此处新建企业" in str(refused.value) and "not created here" in str(refused.value)
+
+
+def test_a_leads_suggestions_follow_the_registry_and_match_one_index_of_everything(
+    session: Session, tmp_path: Path, frozen_today: str
+) -> None:
+    for i, name in enumerate(["杭州西湖智能科技有限公司", "西湖智能装备有限公司", "宁波西湖数据有限公司"]):
+        enterprise(session, f"e{i}", name, None)
+    session.commit()
+    rows = [{"name": n} for n in ("西湖智能（杭州）科技有限公司", "西湖智能数据", "湖州某某生物")]
+    report = import_rows(session, tmp_path, rows, channel="third_party", recommender="某咨询")
+    first = report.outcomes[0].lead_id
+    everything = leads._registry_index(session)
+    for outcome in report.outcomes:
+        lead = session.get_one(Lead, outcome.lead_id)
+        expected = everything.suggest(lead.name, lead.name_en, code=lead.uscc, skip=[("lead", str(lead.id))])
+        assert leads.suggestions(session, lead_id=lead.id) == expected
+    before = leads.suggestions(session, lead_id=first)
+    assert ("enterprise", "e0") in {(s.kind, s.id) for s in before}
+    # the registry changes (a new enterprise, a correction): the next page sees it, not a stale copy
+    enterprise(session, "e9", "西湖智能科技（杭州）有限公司", None)
+    session.commit()
+    assert ("enterprise", "e9") in {(s.kind, s.id) for s in leads.suggestions(session, lead_id=first)}
+    registry_service.update(
+        session, enterprise=session.get_one(Enterprise, "e9"), changes={"name": "完全无关有限公司"},
+        actor=Actor.cli(), allowed_region=lambda code: True,
+    )  # fmt: skip
+    session.commit()
+    assert ("enterprise", "e9") not in {(s.kind, s.id) for s in leads.suggestions(session, lead_id=first)}
 
 
 # ---- the workflow ------------------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ from qilin.registry.reader import (
     duplicate_columns,
     open_workbook,
 )
+from qilin.registry.search import CACHES, registry_version
 from qilin.registry.validate import RowChecker
 from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
 
@@ -364,12 +365,42 @@ def _registry_index(session: Session, incoming: Iterable[str] = ()) -> NameIndex
     return index
 
 
+# The enterprises' part of a lead page's suggestions, per database, kept while the registry's version (count,
+# latest change) stays: one lead page need not index the whole registry again.
+_enterprise_indexes: dict[str, tuple[tuple[Any, ...], NameIndex]] = {}
+CACHES.append(_enterprise_indexes)
+
+
+def _enterprise_index(session: Session) -> NameIndex:
+    url = str(session.get_bind().engine.url)
+    version = registry_version(session)
+    cached = _enterprise_indexes.get(url)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    columns = (Enterprise.id, Enterprise.name, Enterprise.name_en, Enterprise.uscc)
+    rows = session.execute(select(*columns)).all()
+    index = NameIndex([n for row in rows for n in (row.name, row.name_en) if n])
+    for e in rows:
+        index.add("enterprise", e.id, e.name, e.name_en, e.uscc)
+    _enterprise_indexes[url] = (version, index)
+    return index
+
+
 def suggestions(session: Session, *, lead_id: int) -> list[Suggestion]:
-    """Enterprises and other leads whose names resemble the lead's (top 3 above the threshold)."""
+    """Enterprises and other leads whose names resemble the lead's (top 3 above the threshold). The same
+    as one index of both: each part gives its own best three, and the best three of those six are the
+    best of all."""
     lead = get(session, lead_id=lead_id)
-    return _registry_index(session).suggest(
-        lead.name, lead.name_en, code=lead.uscc, skip=[("lead", str(lead.id))]
-    )
+    known = session.execute(select(Lead.id, Lead.name, Lead.name_en, Lead.uscc)).all()
+    leads_index = NameIndex([n for row in known for n in (row.name, row.name_en) if n])
+    for other in known:
+        leads_index.add("lead", str(other.id), other.name, other.name_en, other.uscc)
+    found = [
+        *_enterprise_index(session).suggest(lead.name, lead.name_en, code=lead.uscc),
+        *leads_index.suggest(lead.name, lead.name_en, code=lead.uscc, skip=[("lead", str(lead.id))]),
+    ]
+    found.sort(key=lambda s: (-s.score, s.kind, s.id))
+    return found[:SUGGESTION_LIMIT]
 
 
 # ---- reading a lead file ----------------------------------------------------------------------------------

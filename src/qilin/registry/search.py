@@ -134,9 +134,16 @@ _count_locks: dict[Hashable, threading.Lock] = {}
 
 
 def forget_counts() -> None:
-    """Drop cached totals and names (tests, which empty the database between cases)."""
+    """Drop cached totals and names, and every cache in :data:`CACHES` (tests, which empty the database
+    between cases)."""
     _counts.clear()
     _names.clear()
+    for cache in CACHES:
+        cache.clear()
+
+
+# Other modules' per-process caches of registry data (the leads' name index), emptied with these.
+CACHES: list[dict[Any, Any]] = []
 
 
 # Substring search over names (LIKE '%…%') reads every row; for a rare fragment that is the whole table on
