@@ -8,8 +8,10 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qilin.audit.models import AuditEntry
 from qilin.auth.roles import Role
 from qilin.registry.models import Enterprise
 from webkit import (
@@ -386,6 +388,37 @@ def test_tier_trace_history_summary_and_standards(
     ).items()
 
 
+def test_an_officer_moves_a_lead_through_the_api_and_the_audit_names_the_caller(
+    client: TestClient, session: Session, dataset: Dataset, tokens: dict[Role, str]
+) -> None:
+    county = bearer(tokens[Role.county_officer])
+    url = f"{API}/leads/{dataset.own_lead}/transitions"
+
+    def move(**body: Any) -> Any:
+        return client.post(url, headers=county, json=body)
+
+    moved = move(to_state="verifying")
+    assert moved.status_code == 200 and moved.json()["status"] == "verifying", moved.text
+    refused = move(to_state="rejected", comment="  ")
+    assert refused.status_code == 422 and "不予采纳必须填写原因" in refused.json()["detail"]
+    outside = move(to_state="accepted", enterprise_id=YINZHOU)  # 鄞州区: not the county officer's
+    assert outside.status_code == 422
+    assert f"企业 {YINZHOU} 不存在或不在您的权限范围内" in outside.json()["detail"]
+    assert move(to_state="accepted", note="x").status_code == 422  # unknown fields are refused
+    accepted = move(to_state="accepted", enterprise_id=WEST, comment="走访核实")
+    assert accepted.status_code == 200 and accepted.json()["enterprise_id"] == WEST
+    assert move(to_state="verifying").status_code == 422  # a closed lead stays closed
+    lead = _get(client, tokens[Role.province_admin], f"/leads/{dataset.own_lead}")
+    assert (lead["status"], lead["enterprise_id"]) == ("accepted", WEST)
+    rows = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "lead.transition").order_by(AuditEntry.id)
+    ).all()
+    assert [(r.actor, r.channel, (r.new or {})["to"]) for r in rows] == [
+        ("county_officer", "api", "verifying"),
+        ("county_officer", "api", "accepted"),
+    ]
+
+
 # ---- the API description ----------------------------------------------------------------------------------
 
 API_OPERATIONS = {
@@ -405,6 +438,7 @@ API_OPERATIONS = {
     "/api/v1/discovery/scores": {"get"},
     "/api/v1/leads": {"get"},
     "/api/v1/leads/{lead_id}": {"get"},
+    "/api/v1/leads/{lead_id}/transitions": {"post"},
     "/api/v1/audit": {"get"},
 }
 

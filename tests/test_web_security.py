@@ -232,6 +232,10 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("GET", "/leads/{other}", None, (200, 200, 200, 404, 404, 404, 403)),
     ("GET", "/leads/999999", None, (404, 404, 404, 404, 404, 404, 403)),
     ("GET", "/leads/not-a-number", None, (422, 422, 422, 422, 422, 422, 403)),
+    # new → accepted is not a move the workflow allows: 422 once the role may process and sees the lead
+    ("POST", "/leads/{own}/transitions", {"to_state": "accepted"}, (422, 403, 403, 422, 422, 403, 403)),
+    ("POST", "/leads/{other}/transitions", {"to_state": "accepted"}, (422, 403, 403, 404, 404, 403, 403)),
+    ("POST", "/leads/{own}/transitions", {"to_state": "done"}, (422, 403, 403, 422, 422, 403, 403)),
     ("GET", "/audit", None, (200, 403, 403, 403, 403, 403, 403)),
 ]
 

@@ -4,13 +4,15 @@ reasons and signals, and leads (线索) inside the caller's scope."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from qilin.audit.service import Actor, acting
 from qilin.auth.roles import Permission
 from qilin.auth.scope import Principal, enterprise_filter, lead_filter
 from qilin.common.dates import today
@@ -22,11 +24,12 @@ from qilin.discovery.signals import Signal, find_signals
 from qilin.discovery.signals_cli import signal_json
 from qilin.registry.api import enterprise_or_404
 from qilin.registry.models import Enterprise, FundingRound, Valuation
-from qilin.web.security import db_session, require
+from qilin.web.security import client_address, db_session, require
 
 router = APIRouter(tags=["智能发现 discovery"])
 Reader = Annotated[Principal, Depends(require(Permission.read_registry))]
 LeadReader = Annotated[Principal, Depends(require(Permission.read_leads))]
+LeadProcessor = Annotated[Principal, Depends(require(Permission.process_leads))]
 DB = Annotated[Session, Depends(db_session)]
 
 
@@ -274,3 +277,59 @@ def lead(
     if row is None:
         raise HTTPException(404, "线索不存在或不在您的权限范围内 / no such lead in your scope")
     return lead_json(row[0], row[1])
+
+
+class LeadMove(BaseModel):
+    """A move of a lead: 开始核实 (verifying), 采纳入库 (accepted, linking ``enterprise_id`` or the
+    enterprise with the lead's USCC), 不予采纳 (rejected, with a reason in ``comment``), 退回 (new, with a
+    comment)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to_state: Literal["new", "verifying", "accepted", "rejected"]
+    comment: str | None = Field(default=None, max_length=leads_service.NOTE_MAX)
+    enterprise_id: str | None = Field(default=None, max_length=255)
+
+
+@router.post(
+    "/leads/{lead_id}/transitions", summary="处理线索 / move a lead (verify, accept, reject, send back)"
+)
+def move_lead(
+    lead_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],
+    move: Annotated[LeadMove, Body()],
+    principal: LeadProcessor,
+    session: DB,
+    request: Request,
+) -> dict[str, Any]:
+    """The workflow's rules hold as on the command line and the web page; accepting links only an
+    enterprise the caller may read. The move is logged with the lead and audited as the caller's."""
+    row = session.execute(
+        select(Lead, Recommender.name)
+        .join(Recommender, Recommender.id == Lead.recommender_id)
+        .where(Lead.id == lead_id, lead_filter(principal))
+    ).first()
+    if row is None:
+        raise HTTPException(404, "线索不存在或不在您的权限范围内 / no such lead in your scope")
+    lead, recommender = row
+    chosen = (move.enterprise_id or "").strip() or None
+    target = chosen or lead.matched_enterprise_id
+    if move.to_state == "accepted" and target is not None:
+        try:
+            enterprise_or_404(session, principal, target)
+        except HTTPException:
+            zh, en = "不存在或不在您的权限范围内", "does not exist or is outside your scope"
+            raise HTTPException(422, f"企业 {target} {zh} / enterprise {target} {en}") from None
+    acting(session, Actor(principal.username, "api", client_address(request)))
+    try:
+        leads_service.advance(
+            session,
+            lead_id=lead_id,
+            to_state=move.to_state,
+            actor=principal.username,
+            comment=move.comment,
+            enterprise_id=chosen if move.to_state == "accepted" else None,
+        )
+    except leads_service.LeadError as exc:
+        raise HTTPException(422, str(exc)) from None
+    session.flush()
+    return lead_json(lead, recommender)
