@@ -594,6 +594,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "rejecting needs a reason (--comment)",
     },
     "leads.comment_required": {"zh": "退回必须填写意见", "en": "sending back needs a comment"},
+    "leads.enterprise_out_of_scope": {
+        "zh": "企业 {id} 不存在或不在您的权限范围内",
+        "en": "enterprise {id} does not exist or is outside your scope",
+    },
     "leads.recommender_not_own": {
         "zh": "只能以本机构（{own}）的名义推荐",
         "en": "an institution recommends in its own name only ({own})",

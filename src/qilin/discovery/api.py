@@ -16,6 +16,7 @@ from qilin.audit.service import Actor, acting
 from qilin.auth.roles import Permission
 from qilin.auth.scope import Principal, enterprise_filter, lead_filter
 from qilin.common.dates import today
+from qilin.common.messages import both
 from qilin.db import MAX_ID, code_prefix
 from qilin.discovery import leads as leads_service
 from qilin.discovery.leads_models import Lead, Recommender
@@ -265,18 +266,66 @@ def leads(
     return {"items": items, "total": total}
 
 
-@router.get("/leads/{lead_id}", summary="一条线索 / one lead")
-def lead(
-    lead_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], principal: LeadReader, session: DB
-) -> dict[str, Any]:
+NO_LEAD = "线索不存在或不在您的权限范围内 / no such lead in your scope"
+
+
+def lead_in_scope(session: Session, principal: Principal, lead_id: int) -> tuple[Lead, str] | None:
+    """The lead and its recommender's name, when the lead is in ``principal``'s scope."""
     row = session.execute(
         select(Lead, Recommender.name)
         .join(Recommender, Recommender.id == Lead.recommender_id)
         .where(Lead.id == lead_id, lead_filter(principal))
     ).first()
-    if row is None:
-        raise HTTPException(404, "线索不存在或不在您的权限范围内 / no such lead in your scope")
-    return lead_json(row[0], row[1])
+    return None if row is None else (row[0], row[1])
+
+
+def move_lead_in_scope(
+    session: Session,
+    principal: Principal,
+    *,
+    lead_id: int,
+    to_state: str,
+    comment: str | None,
+    enterprise_id: str | None,
+    actor: Actor,
+) -> tuple[Lead, str] | None:
+    """Move a lead in ``principal``'s scope (None when it is not) under the workflow's rules, as the API and
+    the web form do. Accepting links an enterprise ``principal`` may read: ``enterprise_id``, or else the
+    one with the lead's USCC (:class:`~qilin.discovery.leads.LeadError` otherwise). The transition is
+    logged with the lead and audited as ``actor``'s."""
+    found = lead_in_scope(session, principal, lead_id)
+    if found is None:
+        return None
+    lead = found[0]
+    chosen = (enterprise_id or "").strip() or None
+    target = chosen or lead.matched_enterprise_id
+    if to_state == "accepted" and target is not None:
+        visible = select(Enterprise.id).where(Enterprise.id == target, enterprise_filter(principal))
+        if session.scalar(visible) is None:
+            raise leads_service.LeadError(
+                both("leads.enterprise_out_of_scope", id=target), key="leads.enterprise_out_of_scope"
+            )
+    acting(session, actor)
+    leads_service.advance(
+        session,
+        lead_id=lead_id,
+        to_state=to_state,
+        actor=principal.username,
+        comment=comment,
+        enterprise_id=chosen if to_state == "accepted" else None,
+    )
+    session.flush()
+    return found
+
+
+@router.get("/leads/{lead_id}", summary="一条线索 / one lead")
+def lead(
+    lead_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], principal: LeadReader, session: DB
+) -> dict[str, Any]:
+    found = lead_in_scope(session, principal, lead_id)
+    if found is None:
+        raise HTTPException(404, NO_LEAD)
+    return lead_json(*found)
 
 
 class LeadMove(BaseModel):
@@ -303,33 +352,16 @@ def move_lead(
 ) -> dict[str, Any]:
     """The workflow's rules hold as on the command line and the web page; accepting links only an
     enterprise the caller may read. The move is logged with the lead and audited as the caller's."""
-    row = session.execute(
-        select(Lead, Recommender.name)
-        .join(Recommender, Recommender.id == Lead.recommender_id)
-        .where(Lead.id == lead_id, lead_filter(principal))
-    ).first()
-    if row is None:
-        raise HTTPException(404, "线索不存在或不在您的权限范围内 / no such lead in your scope")
-    lead, recommender = row
-    chosen = (move.enterprise_id or "").strip() or None
-    target = chosen or lead.matched_enterprise_id
-    if move.to_state == "accepted" and target is not None:
-        try:
-            enterprise_or_404(session, principal, target)
-        except HTTPException:
-            zh, en = "不存在或不在您的权限范围内", "does not exist or is outside your scope"
-            raise HTTPException(422, f"企业 {target} {zh} / enterprise {target} {en}") from None
-    acting(session, Actor(principal.username, "api", client_address(request)))
     try:
-        leads_service.advance(
+        moved = move_lead_in_scope(
             session,
+            principal,
             lead_id=lead_id,
-            to_state=move.to_state,
-            actor=principal.username,
-            comment=move.comment,
-            enterprise_id=chosen if move.to_state == "accepted" else None,
+            actor=Actor(principal.username, "api", client_address(request)),
+            **move.model_dump(),
         )
     except leads_service.LeadError as exc:
         raise HTTPException(422, str(exc)) from None
-    session.flush()
-    return lead_json(lead, recommender)
+    if moved is None:
+        raise HTTPException(404, NO_LEAD)
+    return lead_json(*moved)

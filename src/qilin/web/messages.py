@@ -481,10 +481,6 @@ WEB = Catalog(
         },
         "lead.closed": {"zh": "此线索已办结", "en": "this lead is closed"},
         "lead.moved": {"zh": "已处理：{state}", "en": "done: {state}"},
-        "lead.enterprise_out_of_scope": {
-            "zh": "企业 {id} 不存在或不在您的权限范围内",
-            "en": "enterprise {id} does not exist or is outside your scope",
-        },
         # audit
         "audit.title": {"zh": "审计日志", "en": "Audit log"},
         # what each audited action, channel and subject is called (the code stays in the filter's value)

@@ -14,21 +14,19 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Upl
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qilin.audit.service import Actor, acting, record
 from qilin.auth import service as users
 from qilin.auth.errors import AuthError
 from qilin.auth.roles import Permission, Role
-from qilin.auth.scope import Principal, lead_filter
+from qilin.auth.scope import Principal
 from qilin.common import validation
 from qilin.common.dates import today
 from qilin.common.messages import t as shared_t
 from qilin.config import get_settings
 from qilin.discovery import leads as leads_service
-from qilin.discovery.api import latest_run
-from qilin.discovery.leads_models import Lead
+from qilin.discovery.api import latest_run, move_lead_in_scope
 from qilin.reference import regions
 from qilin.registry import schemas
 from qilin.registry import service as registry_service
@@ -542,31 +540,23 @@ def lead_advance(
     audited as the web user's. Accepting links an enterprise the viewer may read: the one named, or the one
     holding the lead's USCC."""
     form = {"to_state": to_state, "comment": comment, "enterprise_id": enterprise_id}
-    lead = session.scalar(select(Lead).where(Lead.id == lead_id, lead_filter(principal)))
-    if lead is None:
-        raise HTTPException(404, "not found")
-    chosen = enterprise_id.strip() or None
-    target = chosen or lead.matched_enterprise_id
-    visible = target is None or enterprises.get_enterprise(session, principal, target) is not None
-    if to_state == "accepted" and not visible:
-        error = both("lead.enterprise_out_of_scope", id=target)
-        return _lead_page(request, session, principal, lead_id, status_code=422, error=error, form=form)
-    acting(session, Actor(principal.username, "web", client_address(request)))
     try:
-        leads_service.advance(
+        moved = move_lead_in_scope(
             session,
+            principal,
             lead_id=lead_id,
             to_state=to_state,
-            actor=principal.username,
             comment=comment,
-            enterprise_id=chosen if to_state == "accepted" else None,
+            enterprise_id=enterprise_id,
+            actor=Actor(principal.username, "web", client_address(request)),
         )
     except leads_service.LeadError as exc:
         session.rollback()
         key = f"lead.error.{exc.key}"  # the form's words where the workflow's name a CLI option
         error = both(key) if key in WEB.entries else str(exc)
         return _lead_page(request, session, principal, lead_id, status_code=422, error=error, form=form)
-    session.flush()
+    if moved is None:
+        raise HTTPException(404, "not found")
     return RedirectResponse(f"/leads/{lead_id}?moved={to_state}", status_code=303)
 
 
