@@ -703,7 +703,9 @@ def test_a_recommender_uploads_a_lead_file_in_its_own_name(app: Any) -> None:
     assert len(rows) == 2 and all("新增" in row for row in rows)
     assert WESTLAKE not in good.text  # a recommender learns nothing of the registry from its upload
     own_id = int(re.findall(r'href="/leads/(\d+)"', _table(good.text, "lead-import-rows"))[0])
-    assert "统一社会信用代码相同的线索" not in zju.get(f"/leads/{own_id}").text  # nor of other institutions
+    own_page = zju.get(f"/leads/{own_id}").text
+    assert "统一社会信用代码相同的线索" not in own_page  # nor of other institutions' leads
+    assert WESTLAKE not in own_page and "<dt>统一社会信用代码匹配的企业</dt><dd>—</dd>" in own_page
     assert "统一社会信用代码相同的线索" in login(app, "admin").get(f"/leads/{own_id}").text
     assert "之江量子科技" in _table(good.text, "leads")
     again = upload(_csv("企业名称,渠道", "之江量子科技,高校院所"))

@@ -444,8 +444,9 @@ def lead_context(session: Session, principal: Principal, lead_id: int) -> dict[s
         "region": region_name(lead.region_code),
         "track_names": "、".join(track_name(c) for c in lead.tracks or []),
         "submitted": sorted(lead.submitted.items()),
+        # the enterprise holding the lead's USCC: for those who read the registry (a recommender is not told)
         "matched": (lead.matched_enterprise_id, v.matched_name, lead.matched_enterprise_id in readable)
-        if lead.matched_enterprise_id
+        if lead.matched_enterprise_id and principal.can(Permission.read_registry)
         else None,
         "enterprise": (lead.enterprise_id, v.enterprise_name, lead.enterprise_id in readable)
         if lead.enterprise_id
