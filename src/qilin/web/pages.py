@@ -25,6 +25,7 @@ from qilin.common import validation
 from qilin.common.dates import today
 from qilin.common.messages import t as shared_t
 from qilin.config import get_settings
+from qilin.db import MAX_ID
 from qilin.discovery import leads as leads_service
 from qilin.discovery.api import latest_run, move_lead_in_scope
 from qilin.reference import regions
@@ -52,7 +53,7 @@ LeadReader = Annotated[Principal, Depends(require(Permission.read_leads))]
 LeadProcessor = Annotated[Principal, Depends(require(Permission.process_leads))]
 LeadSubmitter = Annotated[Principal, Depends(require(Permission.submit_leads))]
 MAX_LEAD_FILE = 5 * 1024 * 1024  # bytes: a lead file is a list of firms, not a data dump
-LeadId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+LeadId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 AuditReader = Annotated[Principal, Depends(require(Permission.read_audit))]
 Page = Annotated[int, Query(ge=1, le=100_000)]
 Text = Annotated[str | None, Query(max_length=100)]
