@@ -272,6 +272,7 @@ def test_days_and_times_are_beijing_time_on_the_page_and_in_the_filters(
         return bool(answer.json()["total"])
 
     assert found(since="2026-11-28", until="2026-11-28")
+    assert found(since="0001-01-01") and found(until="9999-12-31")  # the calendar's ends
     assert not found(until="2026-11-27")
     assert not found(since="2026-11-29")
     page_login(client, role_users[Role.province_admin].username)

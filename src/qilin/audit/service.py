@@ -106,7 +106,7 @@ def list_(
         conditions.append(AuditEntry.action == action)
     if subject_id:
         conditions.append(AuditEntry.subject_id == subject_id)
-    if since:
+    if since and since > dt.date.min:  # the first day's Beijing midnight is before year 1 in UTC: no bound
         conditions.append(AuditEntry.at >= day_start(since))
     if until and until < dt.date.max:  # the last representable day has no "day after": no upper bound
         conditions.append(AuditEntry.at < day_start(until + dt.timedelta(days=1)))
