@@ -149,6 +149,19 @@ def test_two_headers_for_one_column_refuse_the_file(
     assert lead_rows(session) == []
 
 
+def test_a_file_that_is_neither_csv_nor_xlsx_is_named_as_a_lead_file(
+    session: Session, tmp_path: Path, frozen_today: str
+) -> None:
+    path = tmp_path / "线索.txt"
+    path.write_text("name\n甲公司\n", encoding="utf-8")
+    report = leads.import_leads(session, path=path, actor="t", channel="tech_plan", recommender="省科技厅")
+    assert report.refused
+    (issue,) = report.issues
+    assert issue.reason("zh") == "线索文件应为 CSV（.csv）或 Excel（.xlsx）：线索.txt"
+    assert "companies" not in issue.reason("en")  # not the registry package's file names
+    assert lead_rows(session) == []
+
+
 def test_skip_invalid_imports_the_valid_rows_only(
     session: Session, tmp_path: Path, frozen_today: str
 ) -> None:
