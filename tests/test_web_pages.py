@@ -739,6 +739,34 @@ def test_a_recommender_uploads_a_lead_file_in_its_own_name(app: Any) -> None:
         ]
 
 
+def test_the_lead_template_downloads_and_a_filled_copy_imports(app: Any) -> None:
+    admin = login(app, "admin")
+    page = admin.get("/leads").text
+    assert 'href="/leads/template.xlsx"' in page
+    template = admin.get("/leads/template.xlsx")
+    assert template.status_code == 200 and "attachment" in template.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(template.content))
+    sheet = book.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    assert sheet.title == "线索" and headers[:3] == ["企业名称", "统一社会信用代码", "行政区划代码"]
+    assert sheet.cell(row=2, column=2).number_format == "@"  # an all-digit USCC stays text
+    assert book.worksheets[1].title == "填写说明"
+    row = {"企业名称": "之江数智科技有限公司", "统一社会信用代码": USCC_YINZHOU, "行政区划代码": "330212",
+           "推荐日期": "2026-03-01", "渠道": "双创赛事"}  # fmt: skip
+    for column, header in enumerate(headers, start=1):
+        sheet.cell(row=2, column=column, value=row.get(header))
+    filled = io.BytesIO()
+    book.save(filled)
+    done = admin.post(
+        "/leads/import",
+        data={"csrf_token": _csrf(page), "recommender": "省科技厅"},
+        files={"file": ("线索填写模板.xlsx", filled.getvalue())},
+    )
+    assert done.status_code == 200, html.unescape(done.text)[:3000]
+    assert "读取 1 行：新增 1 条线索" in done.text and "之江数智科技有限公司" in done.text
+    assert login(app, "dept").get("/leads/template.xlsx").status_code == 403  # reads leads, submits none
+
+
 def test_the_admin_uploads_for_a_named_recommender_and_sees_the_registry_match(app: Any) -> None:
     admin = login(app, "admin")
     page = admin.get("/leads").text

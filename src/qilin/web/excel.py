@@ -16,6 +16,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from qilin.auth.roles import Permission
@@ -249,3 +250,44 @@ def watch_list_workbook(
         remarks=remarks,
     )
     return content, written, total
+
+
+# The lead file template (线索填写模板): (header as officials write it, what goes in it). The headers are
+# HEADER_ALIASES of qilin.discovery.leads, so a filled template imports as it is.
+LEAD_TEMPLATE: tuple[tuple[str, str], ...] = (
+    ("企业名称", "必填：企业全称，如“杭州某某科技有限公司”"),
+    ("统一社会信用代码", "选填：18 位；填写后按代码与企业库自动匹配"),
+    ("行政区划代码", "选填：6 位区县代码，如西湖区 330106"),
+    ("赛道", "选填：如“人工智能”；多个赛道用分号分隔"),
+    ("成立日期", "选填：YYYY-MM-DD"),
+    ("推荐日期", "选填：YYYY-MM-DD；不填为上传当天"),
+    ("渠道", "选填：如“科技计划”“高校院所”“头部基金”；不填则用上传页所选渠道"),
+    ("英文名称", "选填"),
+    ("备注", "选填：推荐理由等，最多 2000 字"),
+)
+TEXT_COLUMNS = ("统一社会信用代码", "行政区划代码", "成立日期", "推荐日期")  # kept as text, not numbers
+
+
+def lead_template() -> bytes:
+    """An empty lead file: the 线索 sheet (read on upload) with its headers and text-formatted code and date
+    columns (Excel would turn an all-digit USCC into a rounded number), and a sheet of instructions."""
+    book = Workbook()
+    book.remove(book.worksheets[0])
+    sheet = book.create_sheet(t("template.sheet"))
+    for column, (header, _) in enumerate(LEAD_TEMPLATE, start=1):
+        sheet.cell(row=1, column=column, value=header)
+        sheet.column_dimensions[get_column_letter(column)].width = max(14, len(header) * 3)
+        if header in TEXT_COLUMNS:
+            for row in range(2, 1002):
+                sheet.cell(row=row, column=column).number_format = "@"
+    notes = book.create_sheet(t("template.notes"))
+    notes.append([t("template.column"), t("template.meaning")])
+    for header, meaning in LEAD_TEMPLATE:
+        notes.append([header, meaning])
+    notes.append([])
+    notes.append([t("template.rules")])
+    notes.column_dimensions["A"].width = 20
+    notes.column_dimensions["B"].width = 70
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -432,6 +432,17 @@ WEB = Catalog(
         "leads.import_result": {"zh": "结果", "en": "Result"},
         "leads.import_added": {"zh": "新增", "en": "added"},
         "leads.import_existing": {"zh": "此前已提交", "en": "submitted before"},
+        "leads.template": {"zh": "下载填写模板（Excel）", "en": "download the template (Excel)"},
+        "template.sheet": {"zh": "线索", "en": "leads"},
+        "template.notes": {"zh": "填写说明", "en": "instructions"},
+        "template.column": {"zh": "列", "en": "column"},
+        "template.meaning": {"zh": "填写要求", "en": "what goes in it"},
+        "template.rules": {
+            "zh": "每行一家企业；上传后逐行校验，有错误则整份文件不导入，并按行、列列出问题；"
+            "重复提交的企业不会重复入库。",
+            "en": "one firm per row; every row is checked, a file with errors is not imported and its "
+            "problems are listed by line and column; a firm submitted again is not added twice.",
+        },
         "upload.empty": {"zh": "上传的文件是空的", "en": "the uploaded file is empty"},
         "upload.too_large": {
             "zh": "文件过大（上限 {max} MB）",

@@ -429,6 +429,16 @@ def _leads_page(
     return render(request, "leads.html", context, status_code=status_code)
 
 
+@router.get("/leads/template.xlsx")
+def leads_template(principal: LeadSubmitter) -> Response:
+    """The lead file template (线索填写模板), whose headers the upload reads."""
+    return Response(
+        excel.lead_template(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote('线索填写模板.xlsx')}"},
+    )
+
+
 @router.post("/leads/import", response_class=HTMLResponse, dependencies=[Depends(verify_csrf)])
 def leads_import(
     request: Request,
