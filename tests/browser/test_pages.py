@@ -213,7 +213,7 @@ def test_phone_width_keeps_pages_within_the_screen(
     scroll inside their cards); clicking a city in the cockpit's table filters the cockpit."""
     page.set_viewport_size({"width": 390, "height": 844})
     login(page, live_server, "admin")
-    for path in ("/", "/enterprises"):
+    for path in ("/", "/enterprises", "/leads"):
         page.goto(live_server.url + path)
         page.wait_for_load_state("networkidle")
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")

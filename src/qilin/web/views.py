@@ -341,7 +341,8 @@ def leads_context(session: Session, principal: Principal, *, status: str | None,
         item["status_name"] = shared_t(f"leads.state.{item['status']}")
         item["track_names"] = "、".join(track_name(c) for c in item["tracks"] or [])
     report = None
-    if principal.province_wide:
+    own = principal.organization if principal.role is Role.recommender else None
+    if principal.province_wide or own:  # a recommending institution sees its own hit rate only
         report = [
             {
                 "name": s.name,
@@ -355,6 +356,7 @@ def leads_context(session: Session, principal: Principal, *, status: str | None,
                 "unicorn_rate": s.rate(s.unicorns),
             }
             for s in leads_service.recommender_report(session)
+            if own is None or s.name == own
         ]
     return {
         "items": items,
