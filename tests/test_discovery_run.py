@@ -21,10 +21,13 @@ from qilin.cli import app
 from qilin.demo.service import build_demo
 from qilin.discovery.data import read_package
 from qilin.discovery.features import FEATURES, build_features
+from qilin.discovery.leads_models import Lead, Recommender
 from qilin.discovery.model import DEFAULT_MODEL_PATH, load_model
 from qilin.discovery.registry_data import package_from_db
 from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
 from qilin.registry.models import Enterprise, FundingRound, LifecycleEvent, StatusRecord
+from qilin.tiers.models import TierSnapshotEntry
+from qilin.tiers.service import take_snapshot
 
 runner = CliRunner()
 AS_OF = "2025-06-30"
@@ -182,6 +185,47 @@ def test_run_stores_scores_and_refuses_a_second_identical_run(demo: Session) -> 
     code, out, _ = invoke("runs")
     assert code == 0
     assert "2025-06-30" in out and "2024-06-30" in out
+
+
+def test_the_watch_list_goes_forward_as_ai_discovery_leads_once(demo: Session) -> None:
+    code, _, err = invoke("leads", "--top", "5")
+    assert code == 1 and "尚无发现运行记录" in err  # nothing to push before a run
+    assert invoke("run", "--as-of", AS_OF)[0] == 0
+    snapshot = take_snapshot(demo, as_of=DAY, taken_by="test")  # some of the best are tiered already
+    demo.commit()
+    run = demo.scalars(select(DiscoveryRun)).one()
+    best = demo.execute(
+        select(DiscoveryScore.enterprise_id, DiscoveryScore.rank)
+        .where(DiscoveryScore.run_id == run.id)
+        .order_by(DiscoveryScore.rank)
+        .limit(40)
+    ).all()
+    entries = select(TierSnapshotEntry.enterprise_id, TierSnapshotEntry.tier).where(
+        TierSnapshotEntry.snapshot_id == snapshot.id
+    )
+    tiers = {eid: tier for eid, tier in demo.execute(entries).tuples()}
+    untiered = [eid for eid, _ in best if tiers.get(eid, "none") == "none"]
+    assert 0 < len(untiered) < 40, len(untiered)  # both kinds among the 40, so the skip is tested
+
+    code, out, err = invoke("leads", "--top", "40")
+    assert code == 0, err
+    assert f"新推送线索 {len(untiered)} 条" in out and f"已在梯度培育库 {40 - len(untiered)} 家" in out
+    leads = demo.scalars(select(Lead).order_by(Lead.id)).all()
+    assert [lead.matched_enterprise_id or lead.name for lead in leads] == [
+        eid if demo.get_one(Enterprise, eid).uscc else demo.get_one(Enterprise, eid).name for eid in untiered
+    ]
+    assert all(lead.channel == "ai_discovery" and lead.submitted_on == DAY for lead in leads)
+    assert all(lead.note and lead.note.startswith(f"AI 发现：运行 {run.id}") for lead in leads)
+    recommender = demo.get_one(Recommender, leads[0].recommender_id)
+    assert (recommender.name, recommender.kind) == ("麒麟智能发现", "platform")
+
+    code, out, _ = invoke("leads", "--top", "40")  # the same run again: nothing new
+    assert code == 0 and "新推送线索 0 条" in out and f"此前已推送 {len(untiered)} 条" in out
+    demo.expire_all()
+    assert demo.scalar(select(func.count()).select_from(Lead)) == len(untiered)
+    for bad, needle in ((["--top", "0"], "--top"), (["--run", "99"], "没有编号为 99 的发现运行")):
+        code, _, err = invoke("leads", *bad)
+        assert code != 0 and needle in err, (bad, err)
 
 
 def test_runs_without_any_run(db_url: str) -> None:

@@ -670,6 +670,21 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "run {run_id}: as of {as_of}, model {model_version}, {count} enterprises scored",
     },
     "discover.no_runs": {"zh": "尚无发现运行记录", "en": "no discovery runs yet"},
+    "discover.no_run": {"zh": "没有编号为 {run_id} 的发现运行", "en": "no discovery run {run_id}"},
+    "discover.top_range": {
+        "zh": "--top 应在 1 至 {max} 之间（收到 {value}）",
+        "en": "--top must be from 1 to {max} (got {value})",
+    },
+    "discover.leads_refused": {
+        "zh": "企业库中的记录未通过线索校验，未推送任何线索：{detail}",
+        "en": "registry records failed the lead checks; no lead was pushed: {detail}",
+    },
+    "discover.leads_done": {
+        "zh": "运行 {run_id}（截至 {as_of}）前 {considered} 名：新推送线索 {added} 条，"
+        "此前已推送 {existing} 条，已在梯度培育库 {tiered} 家（不推送）",
+        "en": "run {run_id} (as of {as_of}), top {considered}: {added} leads pushed, "
+        "{existing} pushed before, {tiered} already in a tier (not pushed)",
+    },
     "discover.walk_forward_short": {
         "zh": "前推检验需要截止日期及之前逐年的日期中至少两个不早于第一笔融资（{first}）；"
         "截止日期 {as_of} 只有 {count} 个",

@@ -20,10 +20,12 @@ import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
 from qilin.common.files import OutputError, prepare_output, write_atomically
 from qilin.common.progress import RichProgress
 from qilin.common.text import printable
+from qilin.discovery.ai_leads import MAX_TOP as AI_MAX_TOP
 from qilin.discovery.backtest import (
     METRICS,
     BacktestReport,
@@ -398,6 +400,52 @@ def runs_command() -> None:
     for row in rows:
         table.add_row(*row)
     console.print(table)
+
+
+@app.command("leads")
+def leads_command(
+    top: Annotated[
+        int, typer.Option(min=1, max=AI_MAX_TOP, help="推送榜单前 N 名 / the N best-ranked enterprises")
+    ] = 50,
+    run_id: Annotated[
+        int | None, typer.Option("--run", min=1, help="运行编号（默认最新）/ run id (default: the latest)")
+    ] = None,
+) -> None:
+    """将智能发现榜单推送为线索（AI 发现渠道）/ Put a run's best-ranked enterprises forward as leads.
+
+    Enterprises already in a cultivation tier are skipped; each lead is dated on the run's as-of date and
+    goes through the leads' verification like any channel's. Pushing the same run again adds nothing."""
+
+    from qilin.audit.service import Actor
+    from qilin.common.messages import both
+    from qilin.db import session_scope
+    from qilin.discovery.ai_leads import push_watch_list
+    from qilin.registry.models import Enterprise
+
+    _require_db()
+    try:
+        with session_scope() as session:
+            pushed = push_watch_list(session, top=top, run_id=run_id, actor=Actor.cli().name)
+            ids = [e for _, e, _ in pushed.added]
+            found = session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids)))
+            names = {eid: name for eid, name in found.tuples()}
+    except DiscoveryError as error:
+        raise _fail(error) from None
+    console.print(
+        both(
+            "discover.leads_done", run_id=pushed.run_id, as_of=pushed.as_of, considered=pushed.considered,
+            added=len(pushed.added), existing=pushed.existing, tiered=pushed.tiered,
+        )
+    )  # fmt: skip
+    if pushed.added:
+        table = Table(title="新线索 / new leads (AI 发现 ai_discovery)")
+        for header in ("线索 lead", "排名 rank", "企业 enterprise", "名称 name"):
+            table.add_column(header)
+        for lead_id, enterprise_id, rank in pushed.added:
+            table.add_row(
+                str(lead_id), str(rank), printable(enterprise_id), printable(names.get(enterprise_id, ""))
+            )
+        console.print(table)
 
 
 app.command("signals")(signals_command)

@@ -1,0 +1,132 @@
+"""The AI discovery channel (AI 发现渠道): a run's watch-list put forward as leads.
+
+The action plan lists AI discovery among the channels that put candidates forward. Here the platform
+itself is that channel's recommender (:data:`AI_RECOMMENDER`, kind ``platform``). Its leads go through the
+same verification as every other channel's, and :func:`qilin.discovery.leads.recommender_report` measures
+its hit rate beside the human recommenders'.
+
+:func:`push_watch_list` takes the best-ranked enterprises of a discovery run and skips those already in a
+cultivation tier (they need no discovering). It writes the rest as a lead file and imports it through
+:func:`qilin.discovery.leads.import_leads`, so the USCC match and name suggestions are the import's.
+Each lead is dated on the run's as-of date and notes its rank and reasons. Pushing the same run again adds
+nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qilin.discovery import leads as leads_service
+from qilin.discovery.runs import RunError
+from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
+from qilin.registry.models import Enterprise
+from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
+
+__all__ = ["AI_RECOMMENDER", "AiLeads", "push_watch_list"]
+
+AI_RECOMMENDER = "麒麟智能发现"  # the platform, as the AI channel's recommender
+MAX_TOP = 1000
+_COLUMNS = (
+    "channel", "recommender", "recommender_kind", "name", "name_en", "uscc", "region_code", "founded_on",
+    "submitted_on", "note",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class AiLeads:
+    """What one push did: the run, how many of its best it considered, the leads it added (lead id,
+    enterprise id, rank), how many had been pushed before and how many were already in a tier."""
+
+    run_id: int
+    as_of: str
+    considered: int
+    added: list[tuple[int, str, int]]
+    existing: int
+    tiered: int
+
+
+def push_watch_list(session: Session, *, top: int, actor: str, run_id: int | None = None) -> AiLeads:
+    """Put the ``top`` best-ranked enterprises of run ``run_id`` (default: the latest run) forward as AI
+    discovery leads, except those in a tier in the latest snapshot on or before the run's date."""
+    if not 1 <= top <= MAX_TOP:
+        raise RunError("discover.top_range", max=MAX_TOP, value=top)
+    if run_id is not None:
+        run = session.get(DiscoveryRun, run_id)
+        if run is None:
+            raise RunError("discover.no_run", run_id=run_id)
+    else:
+        latest = select(DiscoveryRun).order_by(DiscoveryRun.as_of.desc(), DiscoveryRun.id.desc()).limit(1)
+        run = session.scalars(latest).first()
+        if run is None:
+            raise RunError("discover.no_runs")
+    best = session.execute(
+        select(Enterprise, DiscoveryScore.rank, DiscoveryScore.reasons)
+        .join(DiscoveryScore, DiscoveryScore.enterprise_id == Enterprise.id)
+        .where(DiscoveryScore.run_id == run.id)
+        .order_by(DiscoveryScore.rank)
+        .limit(top)
+    ).all()
+    tiered = _tiered_on(session, run, [e.id for e, _, _ in best])
+    rows = [
+        {
+            "channel": "ai_discovery",
+            "recommender": AI_RECOMMENDER,
+            "recommender_kind": "platform",
+            "name": e.name,
+            "name_en": e.name_en or "",
+            "uscc": e.uscc or "",
+            "region_code": e.region_code or "",
+            "founded_on": e.founded_on.isoformat() if e.founded_on else "",
+            "submitted_on": run.as_of.isoformat(),
+            "note": _note(rank, reasons, run),
+        }
+        for e, rank, reasons in best
+        if e.id not in tiered
+    ]
+    if not rows:
+        return AiLeads(run.id, run.as_of.isoformat(), len(best), [], 0, len(tiered))
+    with tempfile.TemporaryDirectory(prefix="qilin-ai-leads-") as folder:
+        path = Path(folder) / f"ai-discovery-run-{run.id}.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        report = leads_service.import_leads(session, path=path, actor=actor)
+    if report.refused:  # the registry's own records failed a lead check: say which, change nothing
+        raise RunError("discover.leads_refused", detail="; ".join(i.message() for i in report.issues[:3]))
+    pushed = [(e.id, rank) for e, rank, _ in best if e.id not in tiered]  # in the file's order, from line 2
+    added = [(o.lead_id, *pushed[o.line - 2]) for o in report.outcomes if o.added]
+    return AiLeads(run.id, run.as_of.isoformat(), len(best), added, report.existing, len(tiered))
+
+
+def _tiered_on(session: Session, run: DiscoveryRun, ids: list[str]) -> set[str]:
+    """Of ``ids``, those in a tier in the latest snapshot taken as of the run's date or before."""
+    snapshot = session.scalar(
+        select(TierSnapshot.id)
+        .where(TierSnapshot.as_of <= run.as_of)
+        .order_by(TierSnapshot.as_of.desc(), TierSnapshot.id.desc())
+        .limit(1)
+    )
+    if snapshot is None or not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(TierSnapshotEntry.enterprise_id).where(
+                TierSnapshotEntry.snapshot_id == snapshot,
+                TierSnapshotEntry.enterprise_id.in_(ids),
+                TierSnapshotEntry.tier != "none",
+            )
+        )
+    )
+
+
+def _note(rank: int, reasons: dict[str, list[str]], run: DiscoveryRun) -> str:
+    said = "；".join(reasons.get("zh") or []) or "无突出信号"
+    note = f"AI 发现：运行 {run.id}（截至 {run.as_of.isoformat()}）第 {rank} 名。{said}"
+    return note[: leads_service.NOTE_MAX]
