@@ -15,7 +15,7 @@ from qilin.auth.models import User
 from qilin.auth.roles import Role
 from qilin.auth.scope import Principal, lead_filter
 from qilin.cli import app
-from qilin.demo.leads import DEMO_FUND_ASSOCIATION, DEMO_RECOMMENDERS, build_demo_leads
+from qilin.demo.leads import AI_TOP, DEMO_FUND_ASSOCIATION, DEMO_RECOMMENDERS, build_demo_leads
 from qilin.demo.service import DEFAULT_SEED, MIN_RUN_ENTERPRISES, build_demo, build_platform_views
 from qilin.discovery.data import DiscoveryError
 from qilin.discovery.leads import recommender_report
@@ -68,10 +68,14 @@ def test_demo_leads_go_through_the_import_and_the_workflow_and_are_marked_synthe
     made = build_demo_leads(session, today=today, seed=DEFAULT_SEED)
     session.commit()
     rows = session.scalars(select(Lead)).all()
-    assert made == len(rows) == sum(known + unknown for *_, known, unknown in DEMO_RECOMMENDERS)
+    ai = [lead for lead in rows if lead.channel == "ai_discovery"]
+    assert made == len(rows) == sum(known + unknown for *_, known, unknown in DEMO_RECOMMENDERS) + len(ai)
+    assert 0 < len(ai) <= AI_TOP
     assert all(lead.is_synthetic and lead.note and "模拟数据" in lead.note for lead in rows)
     assert all(lead.submitted_on <= today for lead in rows)
-    assert {lead.channel for lead in rows} == {channel for channel, *_ in DEMO_RECOMMENDERS}
+    assert {lead.channel for lead in rows} == {channel for channel, *_ in DEMO_RECOMMENDERS} | {
+        "ai_discovery"
+    }
     synthetic = set(session.scalars(select(Enterprise.id).where(Enterprise.is_synthetic)))
     accepted = [lead for lead in rows if lead.status == "accepted"]
     assert accepted and all(lead.enterprise_id in synthetic for lead in accepted)
@@ -81,10 +85,10 @@ def test_demo_leads_go_through_the_import_and_the_workflow_and_are_marked_synthe
     # each move is in the log, and the AI channel puts forward the discovery run's best-ranked firms
     assert session.scalar(select(func.count()).select_from(LeadTransition)) >= 2 * len(accepted)
     run = session.scalar(select(DiscoveryRun.id))
-    ai = [lead.matched_enterprise_id for lead in rows if lead.channel == "ai_discovery"]
+    pushed = [lead.matched_enterprise_id for lead in ai]
     scores = select(DiscoveryScore.enterprise_id, DiscoveryScore.rank).where(DiscoveryScore.run_id == run)
     ranks = {eid: rank for eid, rank in session.execute(scores).tuples()}
-    assert ai and all(ranks[eid] <= 100 for eid in ai), [ranks[eid] for eid in ai]
+    assert all(ranks[eid] <= AI_TOP for eid in pushed), [ranks[eid] for eid in pushed]
     # the hit rates have something to count, and the demo recommender account sees its institution's leads
     report = {r.name: r for r in recommender_report(session)}
     assert sum(r.entered_tier for r in report.values()) > 0

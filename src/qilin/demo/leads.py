@@ -2,9 +2,10 @@
 hit rates and the cockpit's lead counts show the workflow on a first run.
 
 They go through the real path: a CSV written to a temporary folder and read by
-:func:`qilin.discovery.leads.import_leads` (USCC matching, name suggestions), then moved through the
-workflow by :func:`qilin.discovery.leads.advance`. Every one is marked ``is_synthetic`` and its note says
-so; the recommenders' names end in （演示）. Nothing here is a real recommendation.
+:func:`qilin.discovery.leads.import_leads` (USCC matching, name suggestions); the AI channel's are the
+discovery run's watch-list pushed by :func:`qilin.discovery.ai_leads.push_watch_list`. Then they are moved
+through the workflow by :func:`qilin.discovery.leads.advance`. Every one is marked ``is_synthetic`` and its
+note says so; the human recommenders' names end in （演示）. Nothing here is a real recommendation.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ import datetime as dt
 import random
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from qilin.discovery import leads as leads_service
+from qilin.discovery.ai_leads import push_watch_list
 from qilin.discovery.leads_models import Lead
-from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
+from qilin.discovery.runs_models import DiscoveryRun
 from qilin.reference import regions
 from qilin.registry.models import Enterprise
 from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
@@ -35,8 +36,8 @@ DEMO_RECOMMENDERS: tuple[tuple[str, str, str, int, int], ...] = (
     ("leading_fund", DEMO_FUND_ASSOCIATION, "association", 6, 2),
     ("startup_contest", "浙江省创新创业大赛组委会（演示）", "government", 3, 4),
     ("third_party", "某产业研究院（演示）", "consultancy", 4, 2),
-    ("ai_discovery", "麒麟智能发现（演示）", "platform", 6, 0),
 )
+AI_TOP = 12  # the discovery run's best-ranked: those not in a tier are pushed as AI discovery leads
 NOTE = "模拟数据（演示线索）/ synthetic demo lead"
 OFFICER = "浙江省经信厅（演示）"
 _WORDS = "澜启睿芯曜衡数拓星禾云栖若谷青鸾智源知行"
@@ -58,18 +59,14 @@ def build_demo_leads(session: Session, *, today: dt.date, seed: int) -> int:
     ).all()
     tiered = set(_tiered(session))
     promising = [c for c in candidates if c.id in tiered]  # recommenders tend to put forward tiered firms
-    watched = _watch_list(session)
     counties = [r.code for r in regions.zhejiang_counties()]
     rows: list[dict[str, str]] = []
     used: set[str] = set()
     for channel, recommender, kind, known, unknown in DEMO_RECOMMENDERS:
-        if channel == "ai_discovery":
-            picked = [c for c in watched if c.id not in used][:known]
-        else:
-            good = [c for c in promising if c.id not in used]
-            picked = rng.sample(good, min(known // 2, len(good)))
-            rest = [c for c in candidates if c.id not in used and c not in picked]
-            picked += rng.sample(rest, min(known - len(picked), len(rest)))
+        good = [c for c in promising if c.id not in used]
+        picked = rng.sample(good, min(known // 2, len(good)))
+        rest = [c for c in candidates if c.id not in used and c not in picked]
+        picked += rng.sample(rest, min(known - len(picked), len(rest)))
         used.update(c.id for c in picked)
         firms = [(c.name, c.uscc or "", c.region_code or "") for c in picked]
         firms += [(_new_name(rng), "", rng.choice(counties)) for _ in range(unknown)]
@@ -79,8 +76,6 @@ def build_demo_leads(session: Session, *, today: dt.date, seed: int) -> int:
                 {"channel": channel, "recommender": recommender, "recommender_kind": kind, "name": name,
                  "uscc": code, "region_code": region, "submitted_on": submitted.isoformat(), "note": NOTE}
             )  # fmt: skip
-    if not rows:
-        return 0
     with tempfile.TemporaryDirectory(prefix="qilin-demo-leads-") as folder:
         path = Path(folder) / "演示线索.csv"
         with path.open("w", encoding="utf-8", newline="") as fh:
@@ -92,6 +87,12 @@ def build_demo_leads(session: Session, *, today: dt.date, seed: int) -> int:
         raise RuntimeError("; ".join(i.message("en") for i in report.issues[:5]))
     ids = [o.lead_id for o in report.outcomes]
     session.execute(update(Lead).where(Lead.id.in_(ids)).values(is_synthetic=True))
+    if session.scalar(select(DiscoveryRun.id).limit(1)) is not None:
+        pushed = [lead_id for lead_id, _, _ in push_watch_list(session, top=AI_TOP, actor="demo").added]
+        for lead_id in pushed:
+            lead = session.get_one(Lead, lead_id)
+            lead.is_synthetic, lead.note = True, f"{NOTE}。{lead.note}"
+        ids += pushed
     for lead_id in ids:
         _move(session, rng, session.get_one(Lead, lead_id))
     return len(ids)
@@ -109,22 +110,6 @@ def _tiered(session: Session) -> list[str]:
             )
         )
     )
-
-
-def _watch_list(session: Session) -> list[Any]:
-    """The latest discovery run's 30 best-ranked synthetic enterprises with a USCC (the AI channel's
-    leads)."""
-    run = session.scalar(select(DiscoveryRun.id).order_by(DiscoveryRun.id.desc()).limit(1))
-    if run is None:
-        return []
-    rows = session.execute(
-        select(Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.region_code)
-        .join(DiscoveryScore, DiscoveryScore.enterprise_id == Enterprise.id)
-        .where(DiscoveryScore.run_id == run, Enterprise.is_synthetic, Enterprise.uscc.is_not(None))
-        .order_by(DiscoveryScore.rank)
-        .limit(30)
-    ).all()
-    return list(rows)
 
 
 def _new_name(rng: random.Random) -> str:
