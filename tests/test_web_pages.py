@@ -790,6 +790,34 @@ def test_the_admin_uploads_for_a_named_recommender_and_sees_the_registry_match(a
     assert refused.status_code == 403
 
 
+def test_the_admin_puts_the_watch_list_forward_as_ai_leads_from_the_discovery_page(app: Any) -> None:
+    admin = login(app, "admin")
+    page = admin.get("/discovery").text
+    assert 'id="push-leads"' in page
+    pushed = admin.post(
+        "/discovery/leads", data={"csrf_token": _csrf(page), "top": "2"}, follow_redirects=False
+    )
+    assert pushed.status_code == 303 and pushed.headers["location"].startswith("/discovery?pushed=")
+    count = int(pushed.headers["location"].rsplit("=", 1)[1])
+    assert count >= 1  # the site has a scored enterprise outside every tier
+    assert "已推送" in admin.get(pushed.headers["location"]).text
+    with session_scope(get_engine()) as session:
+        ai = session.scalars(select(Lead).where(Lead.channel == "ai_discovery")).all()
+        assert len(ai) == count and all(lead.note and "AI 发现" in lead.note for lead in ai)
+        assert all(lead.recorded_by == "admin" for lead in ai)
+        audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "lead.create")).all()
+        assert {(a.actor, a.channel) for a in audit if a.new and a.new["channel"] == "ai_discovery"} == {
+            ("admin", "web")
+        }
+    refused = admin.post("/discovery/leads", data={"csrf_token": _csrf(page), "top": "0"})
+    assert refused.status_code == 422
+    xihu = login(app, "xihu")  # a county officer reads the list, does not speak for the platform
+    county_page = xihu.get("/discovery").text
+    assert 'id="push-leads"' not in county_page
+    denied = xihu.post("/discovery/leads", data={"csrf_token": _csrf(county_page), "top": "2"})
+    assert denied.status_code == 403
+
+
 def test_department_sees_no_amounts(app: Any) -> None:
     client = login(app, "dept")
     profile = client.get(f"/enterprises/{WESTLAKE}").text

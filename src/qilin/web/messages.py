@@ -394,6 +394,17 @@ WEB = Catalog(
             "zh": "进入梯队、成为独角兽均指推荐日期之后；命中率 = 数量 / 线索数",
             "en": "tiers and unicorn status count after the lead's submission; rate = count / leads",
         },
+        "discovery.push_top": {"zh": "榜单前 N 名", "en": "Top N"},
+        "discovery.push": {"zh": "推送为线索（AI 发现渠道）", "en": "put forward as leads (AI discovery)"},
+        "discovery.push_note": {
+            "zh": "已在梯度培育库的企业不推送；线索与其他渠道一样核实，命中率在“线索”页与各推荐单位并列",
+            "en": "enterprises already in a tier are skipped; the leads are verified like any channel's and "
+            "the channel's hit rate stands beside the recommenders' on the leads page",
+        },
+        "discovery.pushed": {
+            "zh": "已推送 {count} 条新线索（AI 发现渠道）",
+            "en": "{count} new leads put forward",
+        },
         # submitting a lead file on the web
         "leads.submit_title": {"zh": "提交线索", "en": "Submit leads"},
         "leads.submit_hint": {

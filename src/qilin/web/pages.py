@@ -27,7 +27,10 @@ from qilin.common.messages import t as shared_t
 from qilin.config import get_settings
 from qilin.db import MAX_ID
 from qilin.discovery import leads as leads_service
+from qilin.discovery.ai_leads import MAX_TOP as AI_MAX_TOP
+from qilin.discovery.ai_leads import push_watch_list
 from qilin.discovery.api import latest_run, move_lead_in_scope
+from qilin.discovery.runs import RunError
 from qilin.reference import regions
 from qilin.registry import schemas
 from qilin.registry import service as registry_service
@@ -351,13 +354,56 @@ def discovery_page(
     session: DB,
     city: Annotated[str | None, Query(max_length=6)] = None,
     page: Page = 1,
+    pushed: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
+    message = None
+    if pushed is not None and pushed.isdigit():
+        message = t("discovery.pushed", count=int(pushed))
+    return _discovery_page(request, session, principal, city=city, page=page, message=message)
+
+
+def _discovery_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    *,
+    city: str | None = None,
+    page: int = 1,
+    message: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> Response:
     context = views.discovery_context(session, principal, city=city, page=page)
     if context.get("run") is not None:
         context["pager"] = pager(
             request, page=context["page"], pages=context["pages"], total=context["total"]
         )
-    return render(request, "discovery.html", context)
+    # putting the watch-list forward as leads is the province's (AI 发现渠道: the platform recommends)
+    context.update(
+        can_push=principal.province_wide and principal.can(Permission.submit_leads),
+        message=message,
+        push_error=error,
+    )
+    return render(request, "discovery.html", context, status_code=status_code)
+
+
+@router.post("/discovery/leads", response_class=HTMLResponse, dependencies=[Depends(verify_csrf)])
+def discovery_push(
+    request: Request,
+    principal: LeadSubmitter,
+    session: DB,
+    top: Annotated[int, Form(ge=1, le=AI_MAX_TOP)] = 50,
+) -> Response:
+    """The latest run's ``top`` best-ranked enterprises not in a tier, put forward as AI discovery leads."""
+    if not principal.province_wide:
+        raise HTTPException(403, "forbidden")
+    acting(session, Actor(principal.username, "web", client_address(request)))
+    try:
+        pushed = push_watch_list(session, top=top, actor=principal.username)
+    except RunError as exc:
+        return _discovery_page(request, session, principal, error=str(exc), status_code=422)
+    session.flush()
+    return RedirectResponse(f"/discovery?pushed={len(pushed.added)}", status_code=303)
 
 
 @router.get("/discovery/export.xlsx")
