@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from conftest import BACKTEST_DIR
+from factories import USCC_WESTLAKE
 from qilin.cli import app
 from qilin.demo.service import build_demo
+from qilin.discovery.ai_leads import push_watch_list
 from qilin.discovery.data import read_package
 from qilin.discovery.features import FEATURES, build_features
 from qilin.discovery.leads_models import Lead, Recommender
@@ -226,6 +228,22 @@ def test_the_watch_list_goes_forward_as_ai_discovery_leads_once(demo: Session) -
     for bad, needle in ((["--top", "0"], "--top"), (["--run", "99"], "没有编号为 99 的发现运行")):
         code, _, err = invoke("leads", *bad)
         assert code != 0 and needle in err, (bad, err)
+
+
+def test_two_enterprises_of_one_name_and_no_uscc_make_one_ai_lead(session: Session) -> None:
+    for eid, name, code in (("a", "同名科技有限公司", None), ("b", "同名科技有限公司", None),
+                            ("c", "另一家科技有限公司", USCC_WESTLAKE)):  # fmt: skip
+        session.add(Enterprise(id=eid, name=name, uscc=code, country="CN", region_code="330106"))
+    run = DiscoveryRun(as_of=DAY, model_version="test", enterprises=3)
+    session.add(run)
+    session.flush()
+    for rank, eid in enumerate("abc", start=1):
+        session.add(DiscoveryScore(run_id=run.id, enterprise_id=eid, score=1 / rank, rank=rank, reasons={}))
+    session.commit()
+    pushed = push_watch_list(session, top=3, actor="test")
+    assert [(e, rank) for _, e, rank in pushed.added] == [("a", 1), ("c", 3)]  # the better-ranked of the two
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(Lead)) == 2
 
 
 def test_runs_without_any_run(db_url: str) -> None:

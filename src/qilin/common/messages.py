@@ -676,8 +676,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "--top must be from 1 to {max} (got {value})",
     },
     "discover.leads_refused": {
-        "zh": "企业库中的记录未通过线索校验，未推送任何线索：{detail}",
-        "en": "registry records failed the lead checks; no lead was pushed: {detail}",
+        "zh": "企业库中的记录未通过线索校验，未推送任何线索：{detail_zh}",
+        "en": "registry records failed the lead checks; no lead was pushed: {detail_en}",
     },
     "discover.leads_done": {
         "zh": "运行 {run_id}（截至 {as_of}）前 {considered} 名：新推送线索 {added} 条，"

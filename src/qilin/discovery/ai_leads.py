@@ -73,6 +73,13 @@ def push_watch_list(session: Session, *, top: int, actor: str, run_id: int | Non
         .limit(top)
     ).all()
     tiered = _tiered_on(session, run, [e.id for e, _, _ in best])
+    seen: set[str] = set()
+    chosen = []
+    for e, rank, reasons in best:  # one lead per firm: two enterprises of one name and no USCC are one
+        identity = e.uscc or f"name:{leads_service.name_key(e.name)}"
+        if e.id not in tiered and identity not in seen:
+            seen.add(identity)
+            chosen.append((e, rank, reasons))
     rows = [
         {
             "channel": "ai_discovery",
@@ -86,8 +93,7 @@ def push_watch_list(session: Session, *, top: int, actor: str, run_id: int | Non
             "submitted_on": run.as_of.isoformat(),
             "note": _note(rank, reasons, run),
         }
-        for e, rank, reasons in best
-        if e.id not in tiered
+        for e, rank, reasons in chosen
     ]
     if not rows:
         return AiLeads(run.id, run.as_of.isoformat(), len(best), [], 0, len(tiered))
@@ -99,8 +105,9 @@ def push_watch_list(session: Session, *, top: int, actor: str, run_id: int | Non
             writer.writerows(rows)
         report = leads_service.import_leads(session, path=path, actor=actor)
     if report.refused:  # the registry's own records failed a lead check: say which, change nothing
-        raise RunError("discover.leads_refused", detail="; ".join(i.message() for i in report.issues[:3]))
-    pushed = [(e.id, rank) for e, rank, _ in best if e.id not in tiered]  # in the file's order, from line 2
+        zh, en = ("; ".join(i.message(lang) for i in report.issues[:3]) for lang in ("zh", "en"))
+        raise RunError("discover.leads_refused", detail_zh=zh, detail_en=en)
+    pushed = [(e.id, rank) for e, rank, _ in chosen]  # in the file's order, from line 2
     added = [(o.lead_id, *pushed[o.line - 2]) for o in report.outcomes if o.added]
     return AiLeads(run.id, run.as_of.isoformat(), len(best), added, report.existing, len(tiered))
 
