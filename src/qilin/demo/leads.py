@@ -62,6 +62,7 @@ def build_demo_leads(session: Session, *, today: dt.date, seed: int) -> int:
     counties = [r.code for r in regions.zhejiang_counties()]
     rows: list[dict[str, str]] = []
     used: set[str] = set()
+    taken = {leads_service.name_key(c.name) for c in candidates}  # made-up names differ from these
     for channel, recommender, kind, known, unknown in DEMO_RECOMMENDERS:
         good = [c for c in promising if c.id not in used]
         picked = rng.sample(good, min(known // 2, len(good)))
@@ -69,7 +70,7 @@ def build_demo_leads(session: Session, *, today: dt.date, seed: int) -> int:
         picked += rng.sample(rest, min(known - len(picked), len(rest)))
         used.update(c.id for c in picked)
         firms = [(c.name, c.uscc or "", c.region_code or "") for c in picked]
-        firms += [(_new_name(rng), "", rng.choice(counties)) for _ in range(unknown)]
+        firms += [(_new_name(rng, taken), "", rng.choice(counties)) for _ in range(unknown)]
         for name, code, region in firms:
             submitted = today - dt.timedelta(days=rng.randint(20, 540))
             rows.append(
@@ -112,10 +113,15 @@ def _tiered(session: Session) -> list[str]:
     )
 
 
-def _new_name(rng: random.Random) -> str:
-    """A made-up firm (not in the registry): a Zhejiang city, two words and a trade."""
-    city = rng.choice(regions.zhejiang_cities()).name.removesuffix("市")
-    return f"{city}{rng.choice(_WORDS)}{rng.choice(_WORDS)}{rng.choice(_TRADES)}科技有限公司"
+def _new_name(rng: random.Random, taken: set[str]) -> str:
+    """A made-up firm, not in the registry and not made up before (``taken``, by normalised name): a
+    Zhejiang city, two words and a trade."""
+    while True:
+        city = rng.choice(regions.zhejiang_cities()).name.removesuffix("市")
+        name = f"{city}{rng.choice(_WORDS)}{rng.choice(_WORDS)}{rng.choice(_TRADES)}科技有限公司"
+        if leads_service.name_key(name) not in taken:
+            taken.add(leads_service.name_key(name))
+            return name
 
 
 def _move(session: Session, rng: random.Random, lead: Lead) -> None:
