@@ -685,7 +685,7 @@ def test_a_recommender_uploads_a_lead_file_in_its_own_name(app: Any) -> None:
     assert 'id="lead-upload-form"' in page and "以本机构名义提交：浙江大学" in page
     assert 'value="ai_discovery"' not in page  # the platform's own channel
     report = _rows(page, "recommender-report")  # its own hit rate, no other institution's
-    assert len(report) == 1 and "浙江大学" in report[0]
+    assert len(report) == 1 and "浙江大学" in report[0] and "<td>高校院所</td>" in report[0]  # kind in words
     token = _csrf(page)
 
     def upload(body: bytes, name: str = "推荐.csv", **fields: str) -> Any:

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from qilin.common.dates import local_time
-from qilin.common.messages import both, t
+from qilin.common.messages import SHARED, both, t
 from qilin.common.text import control_character, is_blank, printable
 from qilin.db import MAX_ID, session_scope
 from qilin.discovery import leads as service
@@ -231,7 +231,7 @@ def _render_view(v: LeadView) -> None:
     lines = [
         f"线索 lead {lead.id}：{lead.name}" + (f"（{lead.name_en}）" if lead.name_en else ""),
         f"渠道 channel: {_channel(lead.channel)}；"
-        f"推荐单位 recommender: {v.recommender.name}（{v.recommender.kind}）",
+        f"推荐单位 recommender: {v.recommender.name}（{SHARED.name('leads.kind', v.recommender.kind)}）",
         f"状态 status: {state_label(lead.status)}；下一步 next: {allowed}",
         f"推荐日期 submitted on: {lead.submitted_on}；"
         f"录入 recorded: {lead.recorded_by} {_time(lead.recorded_at)}"
@@ -340,7 +340,7 @@ def recommenders_command() -> None:
         _row(
             table,
             s.name,
-            s.kind,
+            SHARED.name("leads.kind", s.kind),
             str(s.leads),
             str(s.accepted),
             _rate(s.rate(s.accepted)),

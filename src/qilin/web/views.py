@@ -17,6 +17,7 @@ from qilin.audit.models import AuditEntry
 from qilin.auth.roles import Permission, Role
 from qilin.auth.scope import Principal, enterprise_filter, lead_filter
 from qilin.common.dates import local_time, parse_iso_date, today
+from qilin.common.messages import SHARED
 from qilin.common.messages import t as shared_t
 from qilin.config import get_settings
 from qilin.discovery import leads as leads_service
@@ -346,7 +347,7 @@ def leads_context(session: Session, principal: Principal, *, status: str | None,
         report = [
             {
                 "name": s.name,
-                "kind": s.kind,
+                "kind": SHARED.name("leads.kind", s.kind),
                 "leads": s.leads,
                 "accepted": s.accepted,
                 "entered_tier": s.entered_tier,
