@@ -15,6 +15,7 @@ from qilin.auth.models import User
 from qilin.auth.roles import Role
 from qilin.auth.scope import Principal, lead_filter
 from qilin.cli import app
+from qilin.demo.generate import DEFAULT_AS_OF
 from qilin.demo.leads import AI_TOP, DEMO_FUND_ASSOCIATION, DEMO_RECOMMENDERS, build_demo_leads
 from qilin.demo.service import DEFAULT_SEED, MIN_RUN_ENTERPRISES, build_demo, build_platform_views
 from qilin.discovery.data import DiscoveryError
@@ -116,13 +117,19 @@ def test_demo_round_trip_is_identical(session: Session, engine: object, tmp_path
     assert b"1" in _files(first)["rounds.csv"]
 
 
-def test_run_loads_demo_once_and_prints_summary(db_url: str) -> None:
+def test_run_loads_demo_once_and_prints_summary(
+    db_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QILIN_TODAY", "2026-09-30")  # the demo's history runs to the day of the first run
     runner = CliRunner()
     first = runner.invoke(app, ["run", "--no-serve", "--enterprises", "200"])
     assert first.exit_code == 0, first.output
     assert "首次运行" in first.output and "杭州市" in first.output and "模拟" in first.output
     assert "演示账户" in first.output and "county_officer" in first.output
     assert re.search(r"演示线索 \d+ 条", first.output), first.output
+    with engine.connect() as conn:
+        latest = conn.scalar(select(func.max(FundingRound.announced_on)).where(FundingRound.is_synthetic))
+    assert latest is not None and DEFAULT_AS_OF < latest <= dt.date(2026, 9, 30), latest
     second = runner.invoke(app, ["run", "--no-serve", "--enterprises", "200"])
     assert second.exit_code == 0, second.output
     assert "首次运行：" not in second.output and "演示账户已存在" in second.output

@@ -251,7 +251,7 @@ def run(
         try:
             with session_scope() as session:
                 with RichProgress() as progress:
-                    build_demo(session, enterprises=enterprises, progress=progress)
+                    build_demo(session, enterprises=enterprises, progress=progress, as_of=today())
                 console.print("梯队快照与智能发现评分 / tier snapshots and discovery scores …")
                 taken, scored = build_platform_views(session, today=today())
                 leads = build_demo_leads(session, today=today(), seed=DEFAULT_SEED)

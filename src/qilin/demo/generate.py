@@ -363,6 +363,10 @@ class GenerateSummary:
 # Reference data and the model
 
 
+# The day a package's history runs to unless told otherwise: fixed, so one seed gives one package.
+DEFAULT_AS_OF = dt.date(2025, 12, 31)
+
+
 def load_round_model(path: Path | None = None) -> dict[str, Any]:
     """The fitted round model (``data/round_model.json`` unless ``path`` is given)."""
     text = path.read_text(encoding="utf-8") if path is not None else data_text("round_model.json")
@@ -1329,7 +1333,7 @@ def generate_package(
     *,
     enterprises: int = 5000,
     seed: int = 20240101,
-    as_of: dt.date = dt.date(2025, 12, 31),
+    as_of: dt.date = DEFAULT_AS_OF,
     include_real: bool = True,
     funded_share: float = FUNDED_SHARE,
     progress: Callable[[int], None] | None = None,
@@ -1411,7 +1415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--enterprises", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=20240101)
-    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2025, 12, 31))
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=DEFAULT_AS_OF)
     parser.add_argument("--no-real", action="store_true", help="leave out the real CB Insights unicorns")
     args = parser.parse_args(argv)
     if args.seed < 0 or args.enterprises < 0:

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qilin.demo.generate import generate_package
+from qilin.demo.generate import DEFAULT_AS_OF, generate_package
 from qilin.demo.leads import DEMO_FUND_ASSOCIATION
 from qilin.registry.importer import ImportReport, Progress, import_package
 from qilin.registry.models import Enterprise
@@ -52,10 +52,14 @@ def build_demo(
     enterprises: int = DEFAULT_ENTERPRISES,
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
+    as_of: dt.date | None = None,
 ) -> ImportReport:
-    """Generate the demo package in a temporary folder and import it inside the caller's transaction."""
+    """Generate the demo package in a temporary folder and import it inside the caller's transaction.
+    ``as_of``: the day the synthetic history runs to (default: the generator's fixed ``DEFAULT_AS_OF``, so
+    one seed gives the same data on any day; ``qilin run`` gives today, so the platform opens on current
+    activity)."""
     with tempfile.TemporaryDirectory(prefix="qilin-demo-") as folder:
-        generate_package(Path(folder), enterprises=enterprises, seed=seed)
+        generate_package(Path(folder), enterprises=enterprises, seed=seed, as_of=as_of or DEFAULT_AS_OF)
         report = import_package(session, paths=[Path(folder)], progress=progress)
     if report.issues:
         raise DemoImportError("; ".join(i.message("en") for i in report.issues[:5]))
