@@ -11,7 +11,8 @@ from click.testing import Result
 from sqlalchemy import Engine, func, select
 
 from factories import cli
-from qilin.demo.service import MAX_ENTERPRISES, MAX_SEED
+from qilin.common.validation import MAX_SEED
+from qilin.demo.service import MAX_ENTERPRISES
 from qilin.registry.models import Enterprise
 
 

@@ -16,6 +16,10 @@ from typing import Any
 
 from qilin.common.messages import t
 
+MAX_SEED = 2**32 - 1
+"""The largest random seed the platform accepts (demo generation, training, back-tests): the largest that
+NumPy, scikit-learn and LightGBM all take. Seeds are non-negative."""
+
 _SAME_KEY = {
     "missing": ("field.required", ()),
     "string_too_long": ("field.too_long", (("max", "max_length"),)),

@@ -9,13 +9,13 @@ from rich.console import Console
 
 from qilin.common.files import OutputError, output_path, prepare_folder
 from qilin.common.progress import RichProgress
+from qilin.common.validation import MAX_SEED
 from qilin.db import session_scope
 from qilin.demo.generate import generate_package
 from qilin.demo.service import (
     DEFAULT_ENTERPRISES,
     DEFAULT_SEED,
     MAX_ENTERPRISES,
-    MAX_SEED,
     build_demo,
     is_empty,
 )

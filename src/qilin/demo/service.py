@@ -23,8 +23,6 @@ MAX_ENTERPRISES = 1_000_000
 # The smallest cohort ``qilin run`` builds the platform on: fewer leave the discovery run without funding
 # rounds to score (about a third of the cohort raises) and the cockpit nearly empty.
 MIN_RUN_ENTERPRISES = 100
-# NumPy seeds are non-negative; 2**32 - 1 is the largest every NumPy seeding interface accepts.
-MAX_SEED = 2**32 - 1
 
 
 class DemoImportError(RuntimeError):

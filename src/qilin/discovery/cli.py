@@ -22,9 +22,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from qilin.common.dates import local_time
 from qilin.common.files import OutputError, prepare_output, write_atomically
 from qilin.common.progress import RichProgress
 from qilin.common.text import printable
+from qilin.common.validation import MAX_SEED
 from qilin.discovery.ai_leads import MAX_TOP as AI_MAX_TOP
 from qilin.discovery.backtest import (
     METRICS,
@@ -63,8 +65,6 @@ console = Console(width=160, markup=False) if not sys.stdout.isatty() else Conso
 errors = Console(stderr=True, soft_wrap=True, markup=False)
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MAX_SEED = 2**32 - 1
-"""The largest seed NumPy, scikit-learn and LightGBM all accept."""
 MAX_TREES = 10_000
 """The most trees (and bootstrap resamples) a command takes: more runs for hours and looks hung."""
 
@@ -381,7 +381,7 @@ def runs_command() -> None:
     with session_scope() as session:
         runs = list_runs(session)
         rows = [
-            (str(r.id), r.as_of.isoformat(), r.model_version, r.created_at.isoformat(timespec="seconds"),
+            (str(r.id), r.as_of.isoformat(), r.model_version, local_time(r.created_at),
              str(r.enterprises))
             for r in runs
         ]  # fmt: skip
@@ -393,7 +393,7 @@ def runs_command() -> None:
         "id",
         "截止日期 / as of",
         "模型版本 / model version",
-        "运行时间 / run at (UTC)",
+        "运行时间（北京时间）/ run at (UTC+8)",
         "企业数 / enterprises",
     ):
         table.add_column(header, no_wrap=True)
