@@ -25,7 +25,7 @@ from qilin.discovery.leads_models import Lead
 from qilin.discovery.runs_models import DiscoveryRun
 from qilin.reference import regions
 from qilin.registry.models import Enterprise
-from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
+from qilin.tiers.service import tiered_ids
 
 # The demo recommender account (DEMO_ACCOUNTS) belongs to this institution and sees its leads.
 DEMO_FUND_ASSOCIATION = "浙江省创业投资协会（演示）"
@@ -57,7 +57,7 @@ def build_demo_leads(session: Session, *, today: dt.date, seed: int) -> int:
         .where(Enterprise.is_synthetic, Enterprise.uscc.is_not(None), Enterprise.region_code.is_not(None))
         .order_by(Enterprise.id)
     ).all()
-    tiered = set(_tiered(session))
+    tiered = tiered_ids(session)
     promising = [c for c in candidates if c.id in tiered]  # recommenders tend to put forward tiered firms
     counties = [r.code for r in regions.zhejiang_counties()]
     rows: list[dict[str, str]] = []
@@ -97,20 +97,6 @@ def build_demo_leads(session: Session, *, today: dt.date, seed: int) -> int:
     for lead_id in ids:
         _move(session, rng, session.get_one(Lead, lead_id))
     return len(ids)
-
-
-def _tiered(session: Session) -> list[str]:
-    """The enterprises in a tier in the latest snapshot."""
-    latest = session.scalar(select(TierSnapshot.id).order_by(TierSnapshot.as_of.desc()).limit(1))
-    if latest is None:
-        return []
-    return list(
-        session.scalars(
-            select(TierSnapshotEntry.enterprise_id).where(
-                TierSnapshotEntry.snapshot_id == latest, TierSnapshotEntry.tier != "none"
-            )
-        )
-    )
 
 
 def _new_name(rng: random.Random, taken: set[str]) -> str:

@@ -26,7 +26,7 @@ from qilin.discovery import leads as leads_service
 from qilin.discovery.runs import RunError
 from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
 from qilin.registry.models import Enterprise
-from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
+from qilin.tiers.service import tiered_ids
 
 __all__ = ["AI_RECOMMENDER", "AiLeads", "push_watch_list"]
 
@@ -72,7 +72,7 @@ def push_watch_list(session: Session, *, top: int, actor: str, run_id: int | Non
         .order_by(DiscoveryScore.rank)
         .limit(top)
     ).all()
-    tiered = _tiered_on(session, run, [e.id for e, _, _ in best])
+    tiered = tiered_ids(session, on_or_before=run.as_of, ids=[e.id for e, _, _ in best])
     seen: set[str] = set()
     chosen = []
     for e, rank, reasons in best:  # one lead per firm: two enterprises of one name and no USCC are one
@@ -110,27 +110,6 @@ def push_watch_list(session: Session, *, top: int, actor: str, run_id: int | Non
     pushed = [(e.id, rank) for e, rank, _ in chosen]  # in the file's order, from line 2
     added = [(o.lead_id, *pushed[o.line - 2]) for o in report.outcomes if o.added]
     return AiLeads(run.id, run.as_of.isoformat(), len(best), added, report.existing, len(tiered))
-
-
-def _tiered_on(session: Session, run: DiscoveryRun, ids: list[str]) -> set[str]:
-    """Of ``ids``, those in a tier in the latest snapshot taken as of the run's date or before."""
-    snapshot = session.scalar(
-        select(TierSnapshot.id)
-        .where(TierSnapshot.as_of <= run.as_of)
-        .order_by(TierSnapshot.as_of.desc(), TierSnapshot.id.desc())
-        .limit(1)
-    )
-    if snapshot is None or not ids:
-        return set()
-    return set(
-        session.scalars(
-            select(TierSnapshotEntry.enterprise_id).where(
-                TierSnapshotEntry.snapshot_id == snapshot,
-                TierSnapshotEntry.enterprise_id.in_(ids),
-                TierSnapshotEntry.tier != "none",
-            )
-        )
-    )
 
 
 def _note(rank: int, reasons: dict[str, list[str]], run: DiscoveryRun) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from qilin.common.dates import EARLIEST, today
 from qilin.common.messages import both
+from qilin.config import get_settings
 from qilin.registry.models import (
     Enterprise,
     EnterpriseTrack,
@@ -341,6 +342,23 @@ def latest_snapshot(
     if on_or_before is not None:
         query = query.where(TierSnapshot.as_of <= on_or_before)
     return session.scalar(query.order_by(TierSnapshot.as_of.desc()).limit(1))
+
+
+def tiered_ids(
+    session: Session, *, on_or_before: dt.date | None = None, ids: Sequence[str] | None = None
+) -> set[str]:
+    """The enterprises (of ``ids``, when given) in a tier other than ``none`` in the platform's latest
+    snapshot (as of ``on_or_before`` at the latest): those the cultivation database already holds."""
+    standard = get_settings().default_standard
+    snapshot = latest_snapshot(session, standard_id=standard, on_or_before=on_or_before)
+    if snapshot is None or (ids is not None and not ids):
+        return set()
+    query = select(TierSnapshotEntry.enterprise_id).where(
+        TierSnapshotEntry.snapshot_id == snapshot.id, TierSnapshotEntry.tier != "none"
+    )
+    if ids is not None:
+        query = query.where(TierSnapshotEntry.enterprise_id.in_(list(ids)))
+    return set(session.scalars(query))
 
 
 def snapshots(session: Session, *, standard_id: str | None = None) -> Sequence[TierSnapshot]:
