@@ -58,14 +58,14 @@ def _region_row(region: regions.Region, counts: Counter[str]) -> dict[str, Any]:
 def summary(session: Session, *, principal: Principal, city: str | None = None) -> dict[str, Any]:
     standard = get_settings().default_standard
     scope = [enterprise_filter(principal)]
+    own = allowed_cities(principal)
     city_region = regions.get(city) if city else None
-    if city_region is not None and city_region.code in {c.code for c in allowed_cities(principal)}:
+    if city_region is not None and city_region.code in {c.code for c in own}:
         # a Zhejiang city, and one the viewer may look at (another city would only show zeros)
         scope.append(region_condition(city_region.code))
     else:
         city_region = None
     # The map: the province's cities, or one city's counties (the city chosen, or an officer's own city).
-    own = allowed_cities(principal)
     map_city = city_region or (own[0] if not principal.province_wide and len(own) == 1 else None)
 
     snapshots = session.scalars(
@@ -212,7 +212,7 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
         "tiers": [{"code": c, "name": tier_name(c), "count": tier_counts[c]} for c in TIERED],
         "by_city": [
             _region_row(c, by_city[c.code])
-            for c in allowed_cities(principal)  # an officer's own city: the others would be rows of zeros
+            for c in own  # an officer's own city: the others would be rows of zeros
         ],
         "map": (
             {"level": "county", "code": map_city.code, "name": map_city.name}

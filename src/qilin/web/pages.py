@@ -568,7 +568,6 @@ def _lead_page(
         message=message,
         error=error,
         form=form or {"to_state": "", "comment": "", "enterprise_id": ""},
-        can_process=principal.can(Permission.process_leads),
     )
     return render(request, "lead.html", context, status_code=status_code)
 

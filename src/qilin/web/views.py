@@ -394,7 +394,6 @@ def import_outcome(report: leads_service.LeadImportReport, principal: Principal)
         "read": report.read,
         "added": report.added,
         "existing": report.existing,
-        "rejected": report.rejected,
         "issues": [
             {"line": i.line, "column": i.column or "", "value": i.value or "", "reason": _reason(i)}
             for i in report.issues
@@ -406,7 +405,6 @@ def import_outcome(report: leads_service.LeadImportReport, principal: Principal)
                 "name": o.name,
                 "added": o.added,
                 "matched": o.matched_enterprise_id if registry else None,
-                "duplicate_of": o.duplicate_of_id if registry else None,
                 "suggestions": [s.name for s in o.suggestions] if registry else [],
             }
             for o in report.outcomes
@@ -468,6 +466,7 @@ def lead_context(session: Session, principal: Principal, lead_id: int) -> dict[s
             }
             for tr in v.transitions
         ],
+        "can_process": can_process,
         "next_states": [  # forward moves first: verify, accept, reject; sending back last
             (code, shared_t(f"leads.state.{code}"))
             for code in sorted(v.allowed_next, key=("verifying", "accepted", "rejected", "new").index)
