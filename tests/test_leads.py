@@ -360,7 +360,7 @@ def test_a_leads_suggestions_follow_the_registry_and_match_one_index_of_everythi
     rows = [{"name": n} for n in ("西湖智能（杭州）科技有限公司", "西湖智能数据", "湖州某某生物")]
     report = import_rows(session, tmp_path, rows, channel="third_party", recommender="某咨询")
     first = report.outcomes[0].lead_id
-    everything = leads._registry_index(session)
+    everything = leads._index_of(session, ["enterprise", "lead"])
     for outcome in report.outcomes:
         lead = session.get_one(Lead, outcome.lead_id)
         expected = everything.suggest(lead.name, lead.name_en, code=lead.uscc, skip=[("lead", str(lead.id))])

@@ -23,13 +23,13 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from qilin.common.dates import today
@@ -350,18 +350,21 @@ class NameIndex:
         return found[:limit]
 
 
-def _registry_index(session: Session, incoming: Iterable[str] = ()) -> NameIndex:
-    """Every enterprise and lead, indexed; ``incoming`` are names about to be added (they count in the
-    bigrams' rarity)."""
-    columns = (Enterprise.id, Enterprise.name, Enterprise.name_en, Enterprise.uscc)
-    enterprises = session.execute(select(*columns)).all()
-    known = session.execute(select(Lead.id, Lead.name, Lead.name_en, Lead.uscc)).all()
-    names = [n for rows in (enterprises, known) for row in rows for n in (row.name, row.name_en) if n]
+_NAMED: dict[str, Select[tuple[Any, str, str | None, str | None]]] = {  # what an index reads of each kind
+    "enterprise": select(Enterprise.id, Enterprise.name, Enterprise.name_en, Enterprise.uscc),
+    "lead": select(Lead.id, Lead.name, Lead.name_en, Lead.uscc),
+}
+
+
+def _index_of(session: Session, kinds: Sequence[str], incoming: Iterable[str] = ()) -> NameIndex:
+    """The enterprises and/or leads (``kinds``), indexed; ``incoming`` are names about to be added (they
+    count in the bigrams' rarity)."""
+    groups = [(kind, session.execute(_NAMED[kind]).all()) for kind in kinds]
+    names = [n for _, rows in groups for row in rows for n in (row.name, row.name_en) if n]
     index = NameIndex([*names, *incoming])
-    for e in enterprises:
-        index.add("enterprise", e.id, e.name, e.name_en, e.uscc)
-    for lead in known:
-        index.add("lead", str(lead.id), lead.name, lead.name_en, lead.uscc)
+    for kind, rows in groups:
+        for row in rows:
+            index.add(kind, str(row.id), row.name, row.name_en, row.uscc)
     return index
 
 
@@ -377,11 +380,7 @@ def _enterprise_index(session: Session) -> NameIndex:
     cached = _enterprise_indexes.get(url)
     if cached is not None and cached[0] == version:
         return cached[1]
-    columns = (Enterprise.id, Enterprise.name, Enterprise.name_en, Enterprise.uscc)
-    rows = session.execute(select(*columns)).all()
-    index = NameIndex([n for row in rows for n in (row.name, row.name_en) if n])
-    for e in rows:
-        index.add("enterprise", e.id, e.name, e.name_en, e.uscc)
+    index = _index_of(session, ["enterprise"])
     _enterprise_indexes[url] = (version, index)
     return index
 
@@ -391,10 +390,7 @@ def suggestions(session: Session, *, lead_id: int) -> list[Suggestion]:
     as one index of both: each part gives its own best three, and the best three of those six are the
     best of all."""
     lead = get(session, lead_id=lead_id)
-    known = session.execute(select(Lead.id, Lead.name, Lead.name_en, Lead.uscc)).all()
-    leads_index = NameIndex([n for row in known for n in (row.name, row.name_en) if n])
-    for other in known:
-        leads_index.add("lead", str(other.id), other.name, other.name_en, other.uscc)
+    leads_index = _index_of(session, ["lead"])
     found = [
         *_enterprise_index(session).suggest(lead.name, lead.name_en, code=lead.uscc),
         *leads_index.suggest(lead.name, lead.name_en, code=lead.uscc, skip=[("lead", str(lead.id))]),
@@ -719,7 +715,9 @@ def import_leads(
         report.refused = True
         return report
 
-    index = _registry_index(session, [n for row in rows for n in (row.name, row.name_en) if n])
+    index = _index_of(
+        session, ["enterprise", "lead"], [n for row in rows for n in (row.name, row.name_en) if n]
+    )
     recommenders: dict[str, Recommender] = {}
     for row in rows:
         who = recommenders.get(row.recommender) or _recommender(
