@@ -21,7 +21,7 @@ from qilin.common.messages import SHARED
 from qilin.common.messages import t as shared_t
 from qilin.config import get_settings
 from qilin.discovery import leads as leads_service
-from qilin.discovery.api import latest_run, list_leads, recent_signals, watch_list
+from qilin.discovery.api import latest_run, lead_in_scope, list_leads, recent_signals, watch_list
 from qilin.discovery.backtest import BASELINES, METRICS
 from qilin.discovery.leads_models import CHANNELS, STATES, Lead
 from qilin.discovery.signals import KIND_NAMES
@@ -418,8 +418,7 @@ def lead_context(session: Session, principal: Principal, lead_id: int) -> dict[s
     Name suggestions and linked enterprises are shown only when the viewer may read those enterprises (a
     recommender sees its own lead's facts and history, not the registry); the form's next states only to a
     role that processes leads."""
-    in_scope = session.scalar(select(Lead.id).where(Lead.id == lead_id, lead_filter(principal)))
-    if in_scope is None:
+    if lead_in_scope(session, principal, lead_id) is None:
         return None
     v = leads_service.view(session, lead_id=lead_id)
     lead = v.lead
