@@ -10,11 +10,8 @@ note says so; the human recommenders' names end in （演示）. Nothing here is
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import random
-import tempfile
-from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -42,9 +39,6 @@ NOTE = "模拟数据（演示线索）/ synthetic demo lead"
 OFFICER = "浙江省经信厅（演示）"
 _WORDS = "澜启睿芯曜衡数拓星禾云栖若谷青鸾智源知行"
 _TRADES = ("智能", "生物", "储能", "半导体", "机器人", "数字科技")
-_COLUMNS = (
-    "channel", "recommender", "recommender_kind", "name", "uscc", "region_code", "submitted_on", "note",
-)  # fmt: skip
 
 
 def build_demo_leads(session: Session, *, today: dt.date, seed: int) -> int:
@@ -77,13 +71,7 @@ def build_demo_leads(session: Session, *, today: dt.date, seed: int) -> int:
                 {"channel": channel, "recommender": recommender, "recommender_kind": kind, "name": name,
                  "uscc": code, "region_code": region, "submitted_on": submitted.isoformat(), "note": NOTE}
             )  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="qilin-demo-leads-") as folder:
-        path = Path(folder) / "演示线索.csv"
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-        report = leads_service.import_leads(session, path=path, actor="demo")
+    report = leads_service.import_rows(session, rows, file="演示线索.csv", actor="demo")
     if report.refused:
         raise RuntimeError("; ".join(i.message("en") for i in report.issues[:5]))
     ids = [o.lead_id for o in report.outcomes]

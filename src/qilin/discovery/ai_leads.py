@@ -14,10 +14,7 @@ nothing.
 
 from __future__ import annotations
 
-import csv
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,10 +29,6 @@ __all__ = ["AI_RECOMMENDER", "AiLeads", "push_watch_list"]
 
 AI_RECOMMENDER = "麒麟智能发现"  # the platform, as the AI channel's recommender
 MAX_TOP = 1000
-_COLUMNS = (
-    "channel", "recommender", "recommender_kind", "name", "name_en", "uscc", "region_code", "founded_on",
-    "submitted_on", "note",
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +90,7 @@ def push_watch_list(session: Session, *, top: int, actor: str, run_id: int | Non
     ]
     if not rows:
         return AiLeads(run.id, run.as_of.isoformat(), len(best), [], 0, len(tiered))
-    with tempfile.TemporaryDirectory(prefix="qilin-ai-leads-") as folder:
-        path = Path(folder) / f"ai-discovery-run-{run.id}.csv"
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-        report = leads_service.import_leads(session, path=path, actor=actor)
+    report = leads_service.import_rows(session, rows, file=f"ai-discovery-run-{run.id}.csv", actor=actor)
     if report.refused:  # the registry's own records failed a lead check: say which, change nothing
         zh, en = ("; ".join(i.message(lang) for i in report.issues[:3]) for lang in ("zh", "en"))
         raise RunError("discover.leads_refused", detail_zh=zh, detail_en=en)

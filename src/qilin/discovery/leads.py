@@ -21,6 +21,7 @@ import csv
 import datetime as dt
 import math
 import re
+import tempfile
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -76,6 +77,7 @@ __all__ = [
     "comparison_key",
     "get",
     "import_leads",
+    "import_rows",
     "list_",
     "name_key",
     "normalize_name",
@@ -746,6 +748,22 @@ def import_leads(
             )
         )
     return report
+
+
+def import_rows(
+    session: Session, rows: Sequence[dict[str, str]], *, file: str, actor: str
+) -> LeadImportReport:
+    """Leads the platform writes itself (the AI channel's, the demo's), given as rows of column → text and
+    imported exactly as a CSV file ``file`` of them would be: every check, the USCC match, the suggestions,
+    all rows or none. Line 2 is the first row."""
+    columns = list(dict.fromkeys(column for row in rows for column in row))
+    with tempfile.TemporaryDirectory(prefix="qilin-leads-") as folder:
+        path = Path(folder) / file
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+        return import_leads(session, path=path, actor=actor)
 
 
 def _recommender(session: Session, *, name: str, kind: str) -> Recommender:
