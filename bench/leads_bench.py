@@ -1,12 +1,14 @@
 """Leads benchmark: name suggestions (名称相近提示) for N generated leads with similar Chinese names.
 
-    .venv/bin/python bench/leads_bench.py [--sizes 1000,3000,10000] [--import-rows 3000]
+    .venv/bin/python bench/leads_bench.py [--sizes 1000,3000,10000] [--import-rows 3000] [--registry 300000]
 
 Part 1 times :class:`qilin.discovery.leads.NameIndex` alone: every name added, then each name asked for its
 suggestions, as the import does. Part 2 imports ``--import-rows`` leads from a CSV into a fresh SQLite file
-with ``import_leads`` (reading, checks, inserts and suggestions). Names are synthetic: a Zhejiang city,
-two characters from a pool of 60, one of 16 trade words and a legal form, so many share bigrams such as 杭州
-or 智能.
+with ``import_leads`` (reading, checks, inserts and suggestions). Names are synthetic: a Zhejiang city, two
+characters from a pool of 60, one of 16 trade words and a legal form, so many share bigrams such as 杭州 or
+智能. Part 3 builds the index a lead page keeps of a registry of ``--registry`` enterprises (names as above
+with three pool characters, and the city's full name, 杭州市…, as registered names have): seconds, the
+memory it holds besides the names (tracemalloc, in a second build) and the time of one page's question.
 
 The machine is shared and noisy: compare sizes (or two checkouts) run side by side, not absolute seconds.
 """
@@ -84,10 +86,45 @@ def time_import(count: int, seed: int) -> tuple[float, int]:
         return seconds, len(report.outcomes)
 
 
+def registry_index(count: int, seed: int) -> tuple[float, float, float]:
+    """Seconds to index ``count`` enterprise names, MiB the index holds, milliseconds per suggestion."""
+    import tracemalloc
+
+    from qilin.discovery.leads import NameIndex
+
+    rng = random.Random(seed)
+    # a third pool character: the two-character pool gives fewer distinct names than a large registry holds
+    batch = [
+        rng.choice(CITIES) + "市" + "".join(rng.choice(part) for part in (POOL, POOL, POOL, TRADES, FORMS))
+        for _ in range(count)
+    ]
+
+    def build() -> NameIndex:
+        index = NameIndex(batch)
+        for i, name in enumerate(batch):
+            index.add("enterprise", str(i), name, None, None)
+        return index
+
+    started = time.perf_counter()
+    index = build()
+    seconds = time.perf_counter() - started
+    del index
+    tracemalloc.start()  # a second build, traced (tracing slows it): what the index holds beyond the names
+    index = build()
+    held = tracemalloc.get_traced_memory()[0] / 2**20
+    tracemalloc.stop()
+    asked = batch[:: max(1, count // 200)]
+    started = time.perf_counter()
+    for name in asked:
+        index.suggest(name, None)
+    return seconds, held, (time.perf_counter() - started) * 1000 / len(asked)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,3000,10000,30000")
     parser.add_argument("--import-rows", type=int, default=3000)
+    parser.add_argument("--registry", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -100,6 +137,12 @@ def main() -> None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rate = rows / seconds
         print(f"import_leads: {rows:,} rows in {seconds:.1f}s ({rate:,.0f} rows/s), peak {peak:,.0f} MiB")
+    if args.registry:
+        seconds, held, per_query = registry_index(args.registry, args.seed)
+        print(
+            f"registry index: {args.registry:,} enterprises in {seconds:.1f}s, holding {held:,.0f} MiB "
+            f"besides the names, {per_query:.1f} ms per page's suggestions"
+        )
 
 
 if __name__ == "__main__":

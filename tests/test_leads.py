@@ -509,6 +509,11 @@ def test_cli_list_show_and_advance(session: Session, tmp_path: Path, frozen_toda
     )
     assert "杭州市经信局" in shown.output and "已入库企业 accepted as enterprise: zj-westlake" in shown.output
 
+    # a refusal that asks for an input names the command's option for it
+    assert cli("leads", "advance", str(second), "--to", "verifying", "--actor", "省经信厅").exit_code == 0
+    unreasoned = cli("leads", "advance", str(second), "--to", "rejected", "--actor", "省经信厅")
+    assert unreasoned.exit_code == 1 and "rejecting needs a reason（--comment）" in unreasoned.output
+
 
 # ---- recommenders' hit rates ------------------------------------------------------------------------------
 

@@ -401,6 +401,7 @@ def test_an_officer_moves_a_lead_through_the_api_and_the_audit_names_the_caller(
     assert moved.status_code == 200 and moved.json()["status"] == "verifying", moved.text
     refused = move(to_state="rejected", comment="  ")
     assert refused.status_code == 422 and "不予采纳必须填写原因" in refused.json()["detail"]
+    assert "（comment）" in refused.json()["detail"] and "--comment" not in refused.json()["detail"]
     outside = move(to_state="accepted", enterprise_id=YINZHOU)  # 鄞州区: not the county officer's
     assert outside.status_code == 422
     assert f"企业 {YINZHOU} 不存在或不在您的权限范围内" in outside.json()["detail"]

@@ -590,8 +590,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "leads.actor_required": {"zh": "请填写操作人", "en": "an actor is required"},
     "leads.too_long": {"zh": "内容过长（最多 {max} 个字符）", "en": "too long (at most {max} characters)"},
     "leads.reason_required": {
-        "zh": "不予采纳必须填写原因（--comment）",
-        "en": "rejecting needs a reason (--comment)",
+        "zh": "不予采纳必须填写原因",
+        "en": "rejecting needs a reason",
     },
     "leads.comment_required": {"zh": "退回必须填写意见", "en": "sending back needs a comment"},
     "leads.kind.government": {"zh": "政府部门", "en": "government department"},
@@ -616,9 +616,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "the AI discovery channel is the platform's own",
     },
     "leads.enterprise_required": {
-        "zh": "采纳入库须指定企业库中已有的企业（--enterprise-id）；本平台不在此处新建企业",
-        "en": "accepting needs an enterprise that exists in the registry (--enterprise-id); "
-        "enterprises are not created here",
+        "zh": "采纳入库须指定企业库中已有的企业；本平台不在此处新建企业",
+        "en": "accepting needs an enterprise that exists in the registry; enterprises are not created here",
     },
     "leads.enterprise_unknown": {
         "zh": "企业库中没有编号为 {id} 的企业",

@@ -361,7 +361,7 @@ def move_lead(
             **move.model_dump(),
         )
     except leads_service.LeadError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, exc.naming({})) from None
     if moved is None:
         raise HTTPException(404, NO_LEAD)
     return lead_json(*moved)

@@ -20,11 +20,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import operator
 import re
 import tempfile
 import unicodedata
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -148,12 +150,23 @@ HEADER_ALIASES: dict[str, str] = {
 _FREE_TEXT = ("latest_financing", "valuation", "contact")
 
 
+MISSING_INPUT = {"leads.reason_required": "comment", "leads.enterprise_required": "enterprise_id"}
+"""The input a refusal asks for, by the name :func:`advance` takes it under."""
+
+
 class LeadError(Exception):
     """A lead operation that cannot be done; ``str()`` is the bilingual message, ``key`` its catalog key."""
 
     def __init__(self, message: str, *, key: str) -> None:
         super().__init__(message)
         self.key = key
+
+    def naming(self, names: Mapping[str, str]) -> str:
+        """The message and, when it asks for an input, where that goes in the caller's words: ``names`` maps
+        :func:`advance`'s argument to the caller's name for it (``comment`` → ``--comment``); an argument
+        not in ``names`` is named as it is (the API's fields are)."""
+        needed = MISSING_INPUT.get(self.key)
+        return f"{self}（{names.get(needed, needed)}）" if needed else str(self)
 
 
 WORKFLOW = Workflow(STATES, TRANSITIONS, SHARED, prefix="leads")
@@ -228,15 +241,30 @@ def normalize_name(text: str) -> str:
 def _bigrams(key: str) -> frozenset[str]:
     if len(key) < 2:
         return frozenset({key}) if key else frozenset()
-    return frozenset(key[i : i + 2] for i in range(len(key) - 1))
+    return frozenset(map(operator.add, key[:-1], key[1:]))
 
 
 @cache
-def _leading_divisions() -> re.Pattern[str]:
-    """A leading run of full 行政区划 names (浙江省, 杭州市, 余杭区 …; three characters or more), none
-    followed by 场 or 块, so 杭州市场… and 东城区块链… keep their words."""
-    names = sorted({r.name for r in regions.all_regions().values() if len(r.name) >= 3}, key=len)[::-1]
-    return re.compile("^(?:(?:" + "|".join(map(re.escape, names)) + ")(?![场块]))+")
+def _division_names() -> tuple[frozenset[str], tuple[int, ...]]:
+    """Full 行政区划 names of three characters or more, and their lengths, longest first."""
+    names = frozenset(r.name for r in regions.all_regions().values() if len(r.name) >= 3)
+    return names, tuple(sorted({len(n) for n in names}, reverse=True))
+
+
+def _after_divisions(text: str) -> str:
+    """``text`` without its leading run of full 行政区划 names, the longest matching each time, none
+    followed by 场 or 块 (杭州市场… and 东城区块链… keep their words). A dictionary lookup per length: a
+    regular expression of the 3,000 names took most of an index's build."""
+    names, lengths = _division_names()
+    start = 0
+    while True:
+        for length in lengths:
+            end = start + length
+            if end <= len(text) and text[start:end] in names and text[end : end + 1] not in ("场", "块"):
+                start = end
+                break
+        else:
+            return text[start:]
 
 
 def comparison_key(name: str) -> str:
@@ -252,7 +280,7 @@ def comparison_key(name: str) -> str:
     '杭州市场研究'
     """
     folded = unicodedata.normalize("NFKC", name).strip()
-    return normalize_name(_leading_divisions().sub("", folded)) or normalize_name(name)
+    return normalize_name(_after_divisions(folded)) or normalize_name(name)
 
 
 def _key(name: str) -> frozenset[str]:
@@ -294,7 +322,7 @@ class _Candidate:
     id: str
     name: str
     uscc: str | None
-    keys: tuple[frozenset[str], ...]
+    compared: tuple[str, ...]  # comparison keys of the names; bigrams are made when asked (less memory)
 
 
 class NameIndex:
@@ -308,7 +336,7 @@ class NameIndex:
         self._threshold = threshold
         self._counts = Counter(gram for name in names for gram in _key(name))
         self._candidates: list[_Candidate] = []
-        self._by_bigram: dict[str, list[int]] = defaultdict(list)
+        self._by_bigram: dict[str, array[int]] = defaultdict(lambda: array("I"))
 
     def _prefix(self, key: frozenset[str]) -> list[str]:
         ordered = sorted(key, key=lambda gram: (self._counts.get(gram, 0), gram))
@@ -316,14 +344,14 @@ class NameIndex:
         return ordered[: len(key) - overlap + 1]
 
     @staticmethod
-    def _keys(name: str, name_en: str | None) -> tuple[frozenset[str], ...]:
-        return tuple(k for k in (_key(n) for n in (name, name_en) if n) if k)
+    def _compared(name: str, name_en: str | None) -> tuple[str, ...]:
+        return tuple(k for k in (comparison_key(n) for n in (name, name_en) if n) if _bigrams(k))
 
     def add(self, kind: str, id: str, name: str, name_en: str | None, code: str | None) -> None:
-        keys = self._keys(name, name_en)
+        compared = self._compared(name, name_en)
         position = len(self._candidates)
-        self._candidates.append(_Candidate(kind, id, name, code, keys))
-        for gram in {gram for key in keys for gram in self._prefix(key)}:
+        self._candidates.append(_Candidate(kind, id, name, code, compared))
+        for gram in {gram for key in compared for gram in self._prefix(_bigrams(key))}:
             self._by_bigram[gram].append(position)
 
     def suggest(
@@ -337,7 +365,7 @@ class NameIndex:
     ) -> list[Suggestion]:
         """The best ``limit`` candidates scoring at least the threshold; those with the USCC ``code`` (already
         matched by code) and those in ``skip`` (kind, id) are left out."""
-        queries = self._keys(name, name_en)
+        queries = [_bigrams(k) for k in self._compared(name, name_en)]
         skipped = set(skip)
         positions = {p for q in queries for gram in self._prefix(q) for p in self._by_bigram.get(gram, ())}
         found: list[Suggestion] = []
@@ -345,7 +373,12 @@ class NameIndex:
             c = self._candidates[position]
             if (c.kind, c.id) in skipped or (code is not None and c.uscc == code):
                 continue
-            score = max(len(q & k) / len(q | k) for q in queries for k in c.keys)
+            score = 0.0
+            for compared in c.compared:
+                k = _bigrams(compared)
+                for q in queries:
+                    shared = len(q & k)
+                    score = max(score, shared / (len(q) + len(k) - shared))
             if score >= self._threshold:
                 found.append(Suggestion(c.kind, c.id, c.name, round(score, 2)))
         found.sort(key=lambda s: (-s.score, s.kind, s.id))

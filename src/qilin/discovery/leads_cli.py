@@ -307,7 +307,7 @@ def advance_command(
             )
             from_state, to_state = moved.from_state, moved.to_state
     except LeadError as exc:
-        raise _fail(exc) from None
+        raise _fail(exc.naming({"comment": "--comment", "enterprise_id": "--enterprise-id"})) from None
     _print(
         " / ".join(
             t(
