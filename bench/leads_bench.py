@@ -7,8 +7,9 @@ suggestions, as the import does. Part 2 imports ``--import-rows`` leads from a C
 with ``import_leads`` (reading, checks, inserts and suggestions). Names are synthetic: a Zhejiang city, two
 characters from a pool of 60, one of 16 trade words and a legal form, so many share bigrams such as 杭州 or
 智能. Part 3 builds the index a lead page keeps of a registry of ``--registry`` enterprises (names as above
-with three pool characters, and the city's full name, 杭州市…, as registered names have): seconds, the
-memory it holds besides the names (tracemalloc, in a second build) and the time of one page's question.
+with three pool characters and the city's full name, 杭州市…, as registered names have; English names in
+pinyin, as the demo's): seconds, the memory it holds besides the names (tracemalloc, in a second build) and
+the time of one page's question.
 
 The machine is shared and noisy: compare sizes (or two checkouts) run side by side, not absolute seconds.
 """
@@ -33,6 +34,19 @@ TRADES = [
     "汽车", "电子", "机器人", "半导体", "储能", "医药", "云计算", "物联",
 ]  # fmt: skip
 FORMS = ["科技有限公司", "技术有限公司", "股份有限公司", "有限公司"]
+# English names as the demo's are written (pinyin of the trade name, the trade in English), for part 3
+_CITIES_EN = "Hangzhou Ningbo Wenzhou Jiaxing Huzhou Shaoxing Jinhua Quzhou Zhoushan Taizhou Lishui"
+_PINYIN = (  # of POOL's characters, in order
+    "an bao cheng da ding feng fu guang hai he heng hua hui ji jia jin jin jing jun kai kang lan "
+    "lang li lian long long mei ming ming peng qi rui run sheng tai tian tong wei xin xin xing xing "
+    "xu yang yi yi ying yong yu yuan yuan yue yun ze zheng zhi zhong zhong zhuo"
+)
+CITIES_EN, PINYIN = _CITIES_EN.split(), _PINYIN.split()
+TRADES_EN = [
+    "Intelligent", "Biotech", "New Materials", "Medical", "Digital", "Network", "Information", "Energy",
+    "Automotive", "Electronics", "Robotics", "Semiconductor", "Energy Storage", "Pharmaceutical",
+    "Cloud Computing", "IoT",
+]  # fmt: skip
 
 
 def names(count: int, seed: int) -> list[str]:
@@ -87,22 +101,29 @@ def time_import(count: int, seed: int) -> tuple[float, int]:
 
 
 def registry_index(count: int, seed: int) -> tuple[float, float, float]:
-    """Seconds to index ``count`` enterprise names, MiB the index holds, milliseconds per suggestion."""
+    """Seconds to index ``count`` enterprises as a lead page does (:meth:`NameIndex.of`), MiB the index
+    holds besides the names, milliseconds per suggestion."""
     import tracemalloc
 
     from qilin.discovery.leads import NameIndex
 
     rng = random.Random(seed)
-    # a third pool character: the two-character pool gives fewer distinct names than a large registry holds
-    batch = [
-        rng.choice(CITIES) + "市" + "".join(rng.choice(part) for part in (POOL, POOL, POOL, TRADES, FORMS))
-        for _ in range(count)
-    ]
+    entries = []
+    for i in range(count):
+        # three pool characters: two give fewer distinct names than a large registry holds
+        city, a, b, c, trade = (rng.randrange(len(part)) for part in (CITIES, POOL, POOL, POOL, TRADES))
+        name = f"{CITIES[city]}市{POOL[a]}{POOL[b]}{POOL[c]}{TRADES[trade]}{rng.choice(FORMS)}"
+        name_en = (
+            f"{CITIES_EN[city]} {PINYIN[a].title()}{PINYIN[b]} {PINYIN[c].title()} {TRADES_EN[trade]} Co."
+        )
+        entries.append(("enterprise", f"E{i}", name, name_en, None))
 
     def build() -> NameIndex:
-        index = NameIndex(batch)
-        for i, name in enumerate(batch):
-            index.add("enterprise", str(i), name, None, None)
+        if hasattr(NameIndex, "of"):
+            return NameIndex.of(entries)
+        index = NameIndex([n for e in entries for n in (e[2], e[3]) if n])  # a checkout before NameIndex.of
+        for entry in entries:
+            index.add(*entry)
         return index
 
     started = time.perf_counter()
@@ -113,10 +134,10 @@ def registry_index(count: int, seed: int) -> tuple[float, float, float]:
     index = build()
     held = tracemalloc.get_traced_memory()[0] / 2**20
     tracemalloc.stop()
-    asked = batch[:: max(1, count // 200)]
+    asked = entries[:: max(1, count // 200)]
     started = time.perf_counter()
-    for name in asked:
-        index.suggest(name, None)
+    for _, _, name, name_en, _ in asked:
+        index.suggest(name, name_en)
     return seconds, held, (time.perf_counter() - started) * 1000 / len(asked)
 
 

@@ -285,27 +285,62 @@ def test_the_leading_division_is_not_compared_but_stays_in_the_identity() -> Non
     assert leads.similarity("杭州银行股份有限公司", "宁波银行股份有限公司") < leads.SUGGESTION_THRESHOLD
 
 
-def test_the_name_index_finds_exactly_what_comparing_every_pair_finds() -> None:
-    rng = random.Random(4)
+def _every_pair(
+    kind: str, names: list[str], english: list[str | None], codes: list[str | None], i: int, others: range
+) -> list[tuple[str, str, float]]:
+    """The suggestions for name ``i`` among ``others``, by comparing it with each of them."""
+    expected = []
+    for j in others:
+        if j == i or (codes[i] is not None and codes[j] == codes[i]):
+            continue
+        pairs = [(a, b) for a in (names[i], english[i]) if a for b in (names[j], english[j]) if b]
+        keys = [(leads._key(a), leads._key(b)) for a, b in pairs]
+        scores = [len(x & y) / len(x | y) for x, y in keys if x and y]
+        if scores and max(scores) >= leads.SUGGESTION_THRESHOLD:
+            expected.append((kind, str(j), round(max(scores), 2)))
+    return sorted(expected)
+
+
+def _random_names(seed: int) -> tuple[list[str], list[str | None], list[str | None]]:
+    rng = random.Random(seed)
     alphabet = "杭州西湖智能数字生物安达"
     names = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 7))) for _ in range(400)]
-    english = [rng.choice([None, "Westlake AI", "West Lake", "Lake Data", "Data AI"]) for _ in names]
+    words = [None, "Westlake AI", "West Lake", "Lake Data", "Data AI", "Westlake Data Labs", "Hangzhou AI"]
+    english = [rng.choice(words) for _ in names]
     codes = [rng.choice([None, "A", "B"]) for _ in names]
+    return names, english, codes
+
+
+def test_the_name_index_finds_exactly_what_comparing_every_pair_finds() -> None:
+    names, english, codes = _random_names(4)
     index = leads.NameIndex(names[:200])  # rarity from half the names: any order gives the same results
     for i, (name, name_en, code) in enumerate(zip(names, english, codes, strict=True)):
         index.add("lead", str(i), name, name_en, code)
         found = index.suggest(name, name_en, code=code, skip=[("lead", str(i))], limit=len(names))
-        expected = []
-        for j in range(i):
-            if code is not None and codes[j] == code:
-                continue
-            pairs = [(a, b) for a in (name, name_en) if a for b in (names[j], english[j]) if b]
-            keys = [(leads._key(a), leads._key(b)) for a, b in pairs]
-            scores = [len(x & y) / len(x | y) for x, y in keys if x and y]
-            if scores and max(scores) >= leads.SUGGESTION_THRESHOLD:
-                expected.append(("lead", str(j), round(max(scores), 2)))
-        assert sorted((s.kind, s.id, s.score) for s in found) == sorted(expected), name
+        expected = _every_pair("lead", names, english, codes, i, range(i))
+        assert sorted((s.kind, s.id, s.score) for s in found) == expected, name
     assert sum(len(index.suggest(n, None, limit=len(names))) for n in names) > 400  # many similar pairs
+
+
+def test_an_index_built_at_once_finds_exactly_what_comparing_every_pair_finds() -> None:
+    # NameIndex.of (how pages and imports index the registry): each comparison key computed once
+    names, english, codes = _random_names(5)
+    rows = enumerate(zip(names, english, codes, strict=True))
+    entries = [("enterprise", str(i), n, e, c) for i, (n, e, c) in rows]
+    index = leads.NameIndex.of(entries, incoming=["西湖数据", "Lake AI"])
+    for i, (name, name_en, code) in enumerate(zip(names, english, codes, strict=True)):
+        found = index.suggest(name, name_en, code=code, skip=[("enterprise", str(i))], limit=len(names))
+        assert sorted((s.kind, s.id, s.score) for s in found) == _every_pair(
+            "enterprise", names, english, codes, i, range(len(names))
+        ), name
+
+
+def test_names_in_latin_letters_are_compared_by_trigrams() -> None:
+    # 26 letters make few bigrams, shared by most English names; Chinese characters are compared in pairs
+    assert leads._grams("westlake") == {"wes", "est", "stl", "tla", "lak", "ake"}
+    assert leads._grams("西湖智能") == {"西湖", "湖智", "智能"}
+    assert leads._grams("ai") == {"ai"} and leads._grams("湖") == {"湖"}
+    assert leads.similarity("Westlake Data Co., Ltd.", "WESTLAKE DATA") == 1.0
 
 
 def test_similar_names_give_suggestions_but_never_a_link(

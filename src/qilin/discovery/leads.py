@@ -238,7 +238,15 @@ def normalize_name(text: str) -> str:
     return "".join(w for w in _TOKEN.findall(folded.replace("_", " ")) if w not in _EN_NOISE)
 
 
-def _bigrams(key: str) -> frozenset[str]:
+def _grams(key: str) -> frozenset[str]:
+    """The grams compared of a comparison key: its character bigrams, or trigrams for a key in Latin letters
+    and digits, whose few distinct bigrams (ng, an …) are shared by most English names and so filter nothing
+    (with bigrams, a page's suggestions on 100,000 enterprises with pinyin English names compared 132,000
+    candidates)."""
+    if key.isascii():
+        if len(key) < 3:
+            return frozenset({key}) if key else frozenset()
+        return frozenset(map("".join, zip(key, key[1:], key[2:], strict=False)))
     if len(key) < 2:
         return frozenset({key}) if key else frozenset()
     return frozenset(map(operator.add, key[:-1], key[1:]))
@@ -284,11 +292,12 @@ def comparison_key(name: str) -> str:
 
 
 def _key(name: str) -> frozenset[str]:
-    return _bigrams(comparison_key(name))
+    return _grams(comparison_key(name))
 
 
 def similarity(a: str, b: str) -> float:
-    """Character-bigram Jaccard similarity of two names' :func:`comparison_key` (0 to 1).
+    """Jaccard similarity of two names' :func:`comparison_key` grams (0 to 1): character bigrams, trigrams
+    for Latin letters.
 
     >>> similarity("杭州西湖智能科技有限公司", "西湖智能（杭州）科技有限公司")
     0.67
@@ -322,37 +331,66 @@ class _Candidate:
     id: str
     name: str
     uscc: str | None
-    compared: tuple[str, ...]  # comparison keys of the names; bigrams are made when asked (less memory)
+    compared: tuple[str, ...]  # comparison keys of the names; grams are made when asked (less memory)
 
 
 class NameIndex:
-    """Enterprises and leads indexed for name suggestions by prefix filtering: two bigram sets with Jaccard
-    similarity ≥ t share a bigram among the first |x| − ⌈t·|x|⌉ + 1 of each, once every set is ordered the
+    """Enterprises and leads indexed for name suggestions by prefix filtering: two gram sets with Jaccard
+    similarity ≥ t share a gram among the first |x| − ⌈t·|x|⌉ + 1 of each, once every set is ordered the
     same way. Ordering rarest first (by their counts in ``names``, the names known when the index is built)
-    keeps common bigrams such as 杭州 or 智能 out of the index, so a suggestion compares only names that share
+    keeps common grams such as 杭州 or 智能 out of the index, so a suggestion compares only names that share
     a rare one, with the same results as comparing every pair."""
 
     def __init__(self, names: Iterable[str] = (), *, threshold: float = SUGGESTION_THRESHOLD) -> None:
         self._threshold = threshold
-        self._counts = Counter(gram for name in names for gram in _key(name))
         self._candidates: list[_Candidate] = []
-        self._by_bigram: dict[str, array[int]] = defaultdict(lambda: array("I"))
+        self._by_gram: dict[str, array[int]] = defaultdict(lambda: array("I"))
+        self._count(Counter(gram for name in names for gram in _key(name)))
+
+    def _count(self, counts: Counter[str]) -> None:
+        """Fix the grams' order: by count, then by the gram itself (``_rank``, 1 = the rarest counted); a
+        gram never counted has count 0 and comes first."""
+        self._rank = {gram: i for i, gram in enumerate(sorted(counts, key=lambda g: (counts[g], g)), 1)}
 
     def _prefix(self, key: frozenset[str]) -> list[str]:
-        ordered = sorted(key, key=lambda gram: (self._counts.get(gram, 0), gram))
+        rank = self._rank
+        if key <= rank.keys():
+            ordered = sorted(key, key=rank.__getitem__)
+        else:
+            ordered = sorted(key, key=lambda gram: (rank.get(gram, 0), gram))
         overlap = max(1, math.ceil(self._threshold * len(key) - 1e-9))  # the least a match can share
         return ordered[: len(key) - overlap + 1]
 
     @staticmethod
     def _compared(name: str, name_en: str | None) -> tuple[str, ...]:
-        return tuple(k for k in (comparison_key(n) for n in (name, name_en) if n) if _bigrams(k))
+        return tuple(k for k in (comparison_key(n) for n in (name, name_en) if n) if _grams(k))
+
+    @classmethod
+    def of(
+        cls, entries: Iterable[tuple[str, str, str, str | None, str | None]], *, incoming: Iterable[str] = ()
+    ) -> NameIndex:
+        """An index of ``entries`` (kind, id, name, English name, USCC) as :meth:`add` would make it after
+        ``NameIndex(their names and incoming)``, each name's comparison key computed once, not twice;
+        ``incoming`` are names to be added later (they count in the grams' rarity)."""
+        rows = [
+            (kind, id, name, code, cls._compared(name, name_en)) for kind, id, name, name_en, code in entries
+        ]
+        index = cls()
+        counts = Counter(gram for name in incoming for gram in _key(name))
+        counts.update(gram for *_, compared in rows for key in compared for gram in _grams(key))
+        index._count(counts)
+        for kind, id, name, code, compared in rows:
+            index._insert(kind, id, name, code, compared)
+        return index
 
     def add(self, kind: str, id: str, name: str, name_en: str | None, code: str | None) -> None:
-        compared = self._compared(name, name_en)
+        self._insert(kind, id, name, code, self._compared(name, name_en))
+
+    def _insert(self, kind: str, id: str, name: str, code: str | None, compared: tuple[str, ...]) -> None:
         position = len(self._candidates)
         self._candidates.append(_Candidate(kind, id, name, code, compared))
-        for gram in {gram for key in compared for gram in self._prefix(_bigrams(key))}:
-            self._by_bigram[gram].append(position)
+        for gram in {gram for key in compared for gram in self._prefix(_grams(key))}:
+            self._by_gram[gram].append(position)
 
     def suggest(
         self,
@@ -365,9 +403,9 @@ class NameIndex:
     ) -> list[Suggestion]:
         """The best ``limit`` candidates scoring at least the threshold; those with the USCC ``code`` (already
         matched by code) and those in ``skip`` (kind, id) are left out."""
-        queries = [_bigrams(k) for k in self._compared(name, name_en)]
+        queries = [_grams(k) for k in self._compared(name, name_en)]
         skipped = set(skip)
-        positions = {p for q in queries for gram in self._prefix(q) for p in self._by_bigram.get(gram, ())}
+        positions = {p for q in queries for gram in self._prefix(q) for p in self._by_gram.get(gram, ())}
         found: list[Suggestion] = []
         for position in positions:
             c = self._candidates[position]
@@ -375,7 +413,7 @@ class NameIndex:
                 continue
             score = 0.0
             for compared in c.compared:
-                k = _bigrams(compared)
+                k = _grams(compared)
                 for q in queries:
                     shared = len(q & k)
                     score = max(score, shared / (len(q) + len(k) - shared))
@@ -394,13 +432,12 @@ _NAMED: dict[str, Select[tuple[Any, str, str | None, str | None]]] = {  # what a
 def _index_of(session: Session, kinds: Sequence[str], incoming: Iterable[str] = ()) -> NameIndex:
     """The enterprises and/or leads (``kinds``), indexed; ``incoming`` are names about to be added (they
     count in the bigrams' rarity)."""
-    groups = [(kind, session.execute(_NAMED[kind]).all()) for kind in kinds]
-    names = [n for _, rows in groups for row in rows for n in (row.name, row.name_en) if n]
-    index = NameIndex([*names, *incoming])
-    for kind, rows in groups:
-        for row in rows:
-            index.add(kind, str(row.id), row.name, row.name_en, row.uscc)
-    return index
+    entries = (
+        (kind, str(row.id), row.name, row.name_en, row.uscc)
+        for kind in kinds
+        for row in session.execute(_NAMED[kind])
+    )
+    return NameIndex.of(entries, incoming=incoming)
 
 
 # The enterprises' part of a lead page's suggestions, per database, kept while the registry's version (count,

@@ -492,7 +492,7 @@ WEB = Catalog(
             "en": "for accepting; if empty, the enterprise with the lead's USCC. A similar name never links.",
         },
         "lead.submit": {"zh": "提交", "en": "Submit"},
-        # the workflow's refusals in the form's words (the command line's name its options)
+        # the workflow's refusals that ask for an input, naming the form's field for it
         "lead.error.leads.reason_required": {
             "zh": "不予采纳必须在“意见 / 原因”中填写原因",
             "en": "rejecting needs a reason in “Comment / reason”",

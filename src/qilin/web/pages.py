@@ -608,7 +608,7 @@ def lead_advance(
         )
     except leads_service.LeadError as exc:
         session.rollback()
-        key = f"lead.error.{exc.key}"  # the form's words where the workflow's name a CLI option
+        key = f"lead.error.{exc.key}"  # a refusal asking for an input names the form's field
         error = both(key) if key in WEB.entries else str(exc)
         return _lead_page(request, session, principal, lead_id, status_code=422, error=error, form=form)
     if moved is None:
