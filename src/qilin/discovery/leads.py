@@ -457,18 +457,31 @@ def _enterprise_index(session: Session) -> NameIndex:
     return index
 
 
+class _Suggester:
+    """Name suggestions among the registry (its index cached per process, :func:`_enterprise_index`) and the
+    leads (indexed here, with ``incoming`` names counted in their rarity). The same as one index of both:
+    each part gives its own best three, and the best three of those six are the best of all; the order of
+    the grams (their rarity) never changes what an index finds."""
+
+    def __init__(self, session: Session, incoming: Iterable[str] = ()) -> None:
+        self._enterprises = _enterprise_index(session)
+        self._leads = _index_of(session, ["lead"], incoming)
+
+    def add(self, lead: Lead) -> None:
+        self._leads.add("lead", str(lead.id), lead.name, lead.name_en, lead.uscc)
+
+    def suggest(self, lead: Lead) -> list[Suggestion]:
+        found = [
+            *self._enterprises.suggest(lead.name, lead.name_en, code=lead.uscc),
+            *self._leads.suggest(lead.name, lead.name_en, code=lead.uscc, skip=[("lead", str(lead.id))]),
+        ]
+        found.sort(key=lambda s: (-s.score, s.kind, s.id))
+        return found[:SUGGESTION_LIMIT]
+
+
 def suggestions(session: Session, *, lead_id: int) -> list[Suggestion]:
-    """Enterprises and other leads whose names resemble the lead's (top 3 above the threshold). The same
-    as one index of both: each part gives its own best three, and the best three of those six are the
-    best of all."""
-    lead = get(session, lead_id=lead_id)
-    leads_index = _index_of(session, ["lead"])
-    found = [
-        *_enterprise_index(session).suggest(lead.name, lead.name_en, code=lead.uscc),
-        *leads_index.suggest(lead.name, lead.name_en, code=lead.uscc, skip=[("lead", str(lead.id))]),
-    ]
-    found.sort(key=lambda s: (-s.score, s.kind, s.id))
-    return found[:SUGGESTION_LIMIT]
+    """Enterprises and other leads whose names resemble the lead's (top 3 above the threshold)."""
+    return _Suggester(session).suggest(get(session, lead_id=lead_id))
 
 
 # ---- reading a lead file ----------------------------------------------------------------------------------
@@ -787,9 +800,7 @@ def import_leads(
         report.refused = True
         return report
 
-    index = _index_of(
-        session, ["enterprise", "lead"], [n for row in rows for n in (row.name, row.name_en) if n]
-    )
+    suggester = _Suggester(session, [n for row in rows for n in (row.name, row.name_en) if n])
     recommenders: dict[str, Recommender] = {}
     for row in rows:
         who = recommenders.get(row.recommender) or _recommender(
@@ -804,8 +815,8 @@ def import_leads(
         added = lead is None
         if lead is None:
             lead = _create(session, row=row, recommender=who, file=sheet.label, actor=actor)
-            index.add("lead", str(lead.id), lead.name, lead.name_en, lead.uscc)
-        found = index.suggest(lead.name, lead.name_en, code=lead.uscc, skip=[("lead", str(lead.id))])
+            suggester.add(lead)
+        found = suggester.suggest(lead)
         report.outcomes.append(
             RowOutcome(
                 row.line,
