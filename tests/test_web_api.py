@@ -420,6 +420,19 @@ def test_an_officer_moves_a_lead_through_the_api_and_the_audit_names_the_caller(
     ]
 
 
+def test_leads_are_filtered_by_channel_and_status(
+    client: TestClient, dataset: Dataset, tokens: dict[Role, str]
+) -> None:
+    admin = tokens[Role.province_admin]
+    names = lambda **params: [i["name"] for i in _get(client, admin, "/leads", **params)["items"]]  # noqa: E731
+    assert names() == ["鄞州新星材料有限公司", "西湖新星科技有限公司"]
+    assert names(channel="leading_fund") == ["西湖新星科技有限公司"]
+    assert names(channel="third_party", status="new") == ["鄞州新星材料有限公司"]
+    assert names(channel="university") == []
+    refused = client.get(f"{API}/leads", headers=bearer(admin), params={"channel": "lottery"})
+    assert refused.status_code == 422
+
+
 # ---- the API description ----------------------------------------------------------------------------------
 
 API_OPERATIONS = {

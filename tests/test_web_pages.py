@@ -275,6 +275,9 @@ def test_every_page_renders_for_a_province_admin(app: Any) -> None:
     assert "issue" not in standards
     leads = client.get("/leads").text
     assert "西湖线索科技" in leads and 'id="recommender-report"' in leads
+    by_channel = client.get("/leads", params={"channel": "university"}).text  # 高校院所, the lead's channel
+    assert "西湖线索科技" in by_channel and '<option value="university" selected>' in by_channel
+    assert "西湖线索科技" not in _table(client.get("/leads", params={"channel": "tech_plan"}).text, "leads")
     assert "badge synthetic" not in _table(leads, "leads")
     with session_scope(get_engine()) as session:  # a demo lead (模拟数据) says so in its row
         session.scalars(select(Lead)).one().is_synthetic = True
@@ -843,6 +846,7 @@ def test_a_filter_that_is_not_used_says_so(app: Any) -> None:
     page = admin.get("/enterprises", params={"tier": "bogus", "sort": "x"}).text
     assert "已忽略无法识别的筛选条件 tier=bogus" in page and "sort=x" in page and _total(page) == whole
     assert "已忽略无法识别的筛选条件 status=bogus" in admin.get("/leads?status=bogus").text
+    assert "已忽略无法识别的筛选条件 channel=lottery" in admin.get("/leads?channel=lottery").text
     assert "日期无效（YYYY-MM-DD）：2024-01-01xyz" in admin.get("/audit?since=2024-01-01xyz").text
     reversed_dates = admin.get("/audit", params={"since": "2026-01-01", "until": "2025-01-01"}).text
     assert "起始日期 2026-01-01 晚于截止日期 2025-01-01" in reversed_dates

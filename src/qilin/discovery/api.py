@@ -235,11 +235,19 @@ def lead_json(lead: Lead, recommender: str) -> dict[str, Any]:
 
 
 def list_leads(
-    session: Session, *, principal: Principal, status: str | None, offset: int, limit: int
+    session: Session,
+    *,
+    principal: Principal,
+    status: str | None,
+    offset: int,
+    limit: int,
+    channel: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     conditions = [lead_filter(principal)]
     if status:
         conditions.append(Lead.status == status)
+    if channel:
+        conditions.append(Lead.channel == channel)
     total = session.scalar(select(func.count()).select_from(Lead).where(*conditions)) or 0
     rows = session.execute(
         select(Lead, Recommender.name)
@@ -257,11 +265,17 @@ def leads(
     principal: LeadReader,
     session: DB,
     status: Annotated[str | None, Query(pattern="^(new|verifying|accepted|rejected)$")] = None,
+    channel: Annotated[str | None, Query(pattern=f"^({'|'.join(leads_service.CHANNELS)})$")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     items, total = list_leads(
-        session, principal=principal, status=status, offset=(page - 1) * page_size, limit=page_size
+        session,
+        principal=principal,
+        status=status,
+        channel=channel,
+        offset=(page - 1) * page_size,
+        limit=page_size,
     )
     return {"items": items, "total": total}
 

@@ -453,9 +453,10 @@ def leads_page(
     principal: LeadReader,
     session: DB,
     status: Annotated[str | None, Query(max_length=20)] = None,
+    channel: Annotated[str | None, Query(max_length=40)] = None,
     page: Page = 1,
 ) -> Response:
-    return _leads_page(request, session, principal, status=status, page=page)
+    return _leads_page(request, session, principal, status=status, channel=channel, page=page)
 
 
 def _leads_page(
@@ -464,12 +465,13 @@ def _leads_page(
     principal: Principal,
     *,
     status: str | None = None,
+    channel: str | None = None,
     page: int = 1,
     status_code: int = 200,
     outcome: dict[str, Any] | None = None,
     upload_error: str | None = None,
 ) -> Response:
-    context = views.leads_context(session, principal, status=status, page=page)
+    context = views.leads_context(session, principal, status=status, channel=channel, page=page)
     context["pager"] = pager(request, page=context["page"], pages=context["pages"], total=context["total"])
     context.update(outcome=outcome, upload_error=upload_error)
     return render(request, "leads.html", context, status_code=status_code)

@@ -324,16 +324,24 @@ def standards_context() -> dict[str, Any]:
 # ---- leads ------------------------------------------------------------------------------------------------
 
 
-def leads_context(session: Session, principal: Principal, *, status: str | None, page: int) -> dict[str, Any]:
-    errors = [t("list.ignored", name="status", value=status[:40])] if status and status not in STATES else []
+def leads_context(
+    session: Session, principal: Principal, *, status: str | None, page: int, channel: str | None = None
+) -> dict[str, Any]:
+    errors = [
+        t("list.ignored", name=field, value=value[:40])
+        for field, value, known in (("status", status, STATES), ("channel", channel, CHANNELS))
+        if value and value not in known
+    ]
     status = status if status in STATES else None
-    total = list_leads(session, principal=principal, status=status, offset=0, limit=0)[1]
+    channel = channel if channel in CHANNELS else None
+    total = list_leads(session, principal=principal, status=status, channel=channel, offset=0, limit=0)[1]
     pages = pages_of(total, LEADS_PAGE_SIZE)
     page = min(max(1, page), pages)
     items, total = list_leads(
         session,
         principal=principal,
         status=status,
+        channel=channel,
         offset=(page - 1) * LEADS_PAGE_SIZE,
         limit=LEADS_PAGE_SIZE,
     )
@@ -366,6 +374,7 @@ def leads_context(session: Session, principal: Principal, *, status: str | None,
         "pages": pages,
         "status": status,
         "states": [(s, shared_t(f"leads.state.{s}")) for s in STATES],
+        "channel": channel,
         "errors": errors,
         "report": report,
         "can_open": principal.can(Permission.read_registry),
