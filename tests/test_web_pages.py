@@ -291,6 +291,49 @@ def test_every_page_renders_for_a_province_admin(app: Any) -> None:
     assert '<option value="user.create" selected>新建用户</option>' in audit
 
 
+def test_recent_signals_follow_the_city_filter_and_a_kind(app: Any) -> None:
+    from qilin.common.dates import today
+
+    recent = today() - dt.timedelta(days=20)
+    earlier = recent - dt.timedelta(days=90)
+    with session_scope(get_engine()) as session:
+        session.add_all(
+            [  # 西湖: a round 4× the last (融资额翻倍); 宁波: a follow-on within 12 months (快速再融资)
+                FundingRound(enterprise_id=WESTLAKE, announced_on=recent, round_type="series-c+",
+                             amount=Decimal("1000000000"), currency="CNY", amount_key="1000000000"),
+                FundingRound(enterprise_id="nb-01", announced_on=earlier, round_type="angel",
+                             amount=Decimal("1000000"), currency="CNY", amount_key="1000000"),
+                FundingRound(enterprise_id="nb-01", announced_on=recent, round_type="series-a",
+                             amount=Decimal("1200000"), currency="CNY", amount_key="1200000"),
+            ]
+        )  # fmt: skip
+    admin = login(app, "admin")
+
+    def signals(**params: str) -> list[tuple[str, str]]:
+        page = admin.get("/discovery", params=params).text
+        if 'id="signals"' not in page:
+            return []
+        rows = _rows(page, "signals")
+        return sorted(
+            (re.sub(r"<[^>]+>", "", r.split("</td>")[1]).strip(), re.sub(r"<[^>]+>", "", r.split("</td>")[2]))
+            for r in rows
+        )
+
+    everything = signals()
+    assert ("宁波填充企业01", "快速再融资") in everything and (
+        "杭州西湖智能科技有限公司",
+        "融资额翻倍",
+    ) in everything
+    assert signals(kind="quick_follow_on") == [("宁波填充企业01", "快速再融资")]
+    ningbo = signals(city="330200")
+    assert ningbo and all(name.startswith("宁波") for name, _ in ningbo)
+    assert signals(city="330200", kind="round_doubled") == []
+    page = admin.get("/discovery", params={"city": "330100", "kind": "quick_follow_on"}).text
+    assert '<option value="quick_follow_on" selected>' in page and "仅含杭州市的企业" in page
+    assert '<input type="hidden" name="kind" value="quick_follow_on">' in page  # the city form keeps the kind
+    assert "已忽略无法识别的筛选条件 kind=bogus" in admin.get("/discovery?kind=bogus").text
+
+
 def test_a_bad_query_parameter_is_named_in_chinese(app: Any) -> None:
     admin = login(app, "admin")
     page = admin.get("/enterprises?page=abc")

@@ -362,6 +362,10 @@ WEB = Catalog(
             "zh": "关注信号涉及融资金额与估值，您的角色无权查看",
             "en": "signals describe amounts and valuations, which your role may not see",
         },
+        "discovery.signals_city": {
+            "zh": "仅含{city}的企业（页首的城市筛选）",
+            "en": "{city} only (the city filter above)",
+        },
         "discovery.signals_cut": {
             "zh": "仅显示最近 {shown} 条，共 {total} 条",
             "en": "showing the latest {shown} of {total}",

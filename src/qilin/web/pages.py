@@ -353,13 +353,14 @@ def discovery_page(
     principal: Reader,
     session: DB,
     city: Annotated[str | None, Query(max_length=6)] = None,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
     page: Page = 1,
     pushed: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Response:
     message = None
     if pushed is not None and pushed.isdigit():
         message = t("discovery.pushed", count=int(pushed))
-    return _discovery_page(request, session, principal, city=city, page=page, message=message)
+    return _discovery_page(request, session, principal, city=city, kind=kind, page=page, message=message)
 
 
 def _discovery_page(
@@ -368,12 +369,13 @@ def _discovery_page(
     principal: Principal,
     *,
     city: str | None = None,
+    kind: str | None = None,
     page: int = 1,
     message: str | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    context = views.discovery_context(session, principal, city=city, page=page)
+    context = views.discovery_context(session, principal, city=city, page=page, kind=kind)
     if context.get("run") is not None:
         context["pager"] = pager(
             request, page=context["page"], pages=context["pages"], total=context["total"]

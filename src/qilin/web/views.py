@@ -173,8 +173,12 @@ def tiers_context(
 # ---- discovery --------------------------------------------------------------------------------------------
 
 
-def visible_ids(session: Session, principal: Principal) -> set[str]:
-    return set(session.scalars(select(Enterprise.id).where(enterprise_filter(principal))))
+def visible_ids(session: Session, principal: Principal, *, city: str | None = None) -> set[str]:
+    """The enterprises ``principal`` may see (of ``city``, a 6-digit city code, when given)."""
+    query = select(Enterprise.id).where(enterprise_filter(principal))
+    if city:
+        query = query.where(Enterprise.region_code.startswith(city[:4]))
+    return set(session.scalars(query))
 
 
 BACKTEST_SCORERS = ("model", *BASELINES)
@@ -222,18 +226,25 @@ def backtest_table(backtest: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def discovery_context(
-    session: Session, principal: Principal, *, city: str | None, page: int
+    session: Session, principal: Principal, *, city: str | None, page: int, kind: str | None = None
 ) -> dict[str, Any]:
     financial = principal.can(Permission.financial)
     run = latest_run(session)
     cities = [(c.code, c.name) for c in allowed_cities(principal)]  # an officer's own city only
-    errors = [t("list.ignored", name="city", value=city[:40])] if city and city not in dict(cities) else []
+    errors = [
+        t("list.ignored", name=field, value=value[:40])
+        for field, value, known in (("city", city, dict(cities)), ("kind", kind, KIND_NAMES))
+        if value and value not in known
+    ]
     city = city if city in dict(cities) else None
+    kind = kind if kind in KIND_NAMES else None
     context: dict[str, Any] = {
         "run": run,
         "financial": financial,
         "cities": cities,
         "city": city,
+        "kind": kind,
+        "kinds": [(code, names[0]) for code, names in KIND_NAMES.items()],
         "errors": errors,
     }
     context["backtest"] = backtest_table(run.backtest) if run is not None else None
@@ -263,7 +274,11 @@ def discovery_context(
         )
     if financial:
         since = today() - dt.timedelta(days=RECENT_SIGNAL_DAYS)
-        found = recent_signals(session, since=since, enterprise_ids=visible_ids(session, principal))
+        # the page's city filter holds for the signals too; a kind narrows them
+        found = recent_signals(
+            session, since=since, enterprise_ids=visible_ids(session, principal, city=city)
+        )
+        found = [s for s in found if kind is None or s.kind == kind]
         context["signals"] = [
             {
                 "on": s.on.isoformat(),
