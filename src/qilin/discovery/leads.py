@@ -431,7 +431,7 @@ _NAMED: dict[str, Select[tuple[Any, str, str | None, str | None]]] = {  # what a
 
 def _index_of(session: Session, kinds: Sequence[str], incoming: Iterable[str] = ()) -> NameIndex:
     """The enterprises and/or leads (``kinds``), indexed; ``incoming`` are names about to be added (they
-    count in the bigrams' rarity)."""
+    count in the grams' rarity)."""
     entries = (
         (kind, str(row.id), row.name, row.name_en, row.uscc)
         for kind in kinds
