@@ -24,7 +24,14 @@ from qilin.discovery.leads_models import Lead, LeadTransition
 from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
 from qilin.registry.exporter import export_package
 from qilin.registry.importer import import_package
-from qilin.registry.models import Enterprise, FundingRound, LifecycleEvent, OperatingReport, Valuation
+from qilin.registry.models import (
+    Enterprise,
+    EnterpriseTrack,
+    FundingRound,
+    LifecycleEvent,
+    OperatingReport,
+    Valuation,
+)
 from qilin.registry.service import registry_summary
 from qilin.tiers.models import TierSnapshot
 
@@ -74,6 +81,17 @@ def test_demo_leads_go_through_the_import_and_the_workflow_and_are_marked_synthe
     assert 0 < len(ai) <= AI_TOP
     assert all(lead.is_synthetic and lead.note and "模拟数据" in lead.note for lead in rows)
     assert all(lead.submitted_on <= today for lead in rows)
+    # a lead carries its firm's tracks (赛道): a registry firm's own, a made-up firm's from its trade
+    tracked = select(EnterpriseTrack.enterprise_id, EnterpriseTrack.track_code)
+    tracks_of: dict[str, set[str]] = {}
+    for eid, code in session.execute(tracked).tuples():
+        tracks_of.setdefault(eid, set()).add(code)
+    for lead in rows:
+        expected = tracks_of.get(lead.matched_enterprise_id or "", set())
+        assert set(lead.tracks) == expected if lead.matched_enterprise_id else len(lead.tracks) == 1, (
+            lead.name
+        )
+    assert sum(bool(lead.tracks) for lead in rows) > len(rows) // 2
     assert {lead.channel for lead in rows} == {channel for channel, *_ in DEMO_RECOMMENDERS} | {
         "ai_discovery"
     }

@@ -27,7 +27,7 @@ from qilin.discovery.leads_models import Lead, Recommender
 from qilin.discovery.model import DEFAULT_MODEL_PATH, load_model
 from qilin.discovery.registry_data import package_from_db
 from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
-from qilin.registry.models import Enterprise, FundingRound, LifecycleEvent, StatusRecord
+from qilin.registry.models import Enterprise, EnterpriseTrack, FundingRound, LifecycleEvent, StatusRecord
 from qilin.tiers.models import TierSnapshotEntry
 from qilin.tiers.service import take_snapshot
 
@@ -234,6 +234,9 @@ def test_two_enterprises_of_one_name_and_no_uscc_make_one_ai_lead(session: Sessi
     for eid, name, code in (("a", "同名科技有限公司", None), ("b", "同名科技有限公司", None),
                             ("c", "另一家科技有限公司", USCC_WESTLAKE)):  # fmt: skip
         session.add(Enterprise(id=eid, name=name, uscc=code, country="CN", region_code="330106"))
+    session.flush()
+    # the lead carries the enterprise's tracks; a code the taxonomy no longer knows is left out, not refused
+    session.add_all([EnterpriseTrack(enterprise_id="c", track_code=code) for code in ("ai", "retired-track")])
     run = DiscoveryRun(as_of=DAY, model_version="test", enterprises=3)
     session.add(run)
     session.flush()
@@ -243,6 +246,7 @@ def test_two_enterprises_of_one_name_and_no_uscc_make_one_ai_lead(session: Sessi
     pushed = push_watch_list(session, top=3, actor="test")
     assert [(e, rank) for _, e, rank in pushed.added] == [("a", 1), ("c", 3)]  # the better-ranked of the two
     session.commit()
+    assert [session.get_one(Lead, lead_id).tracks for lead_id, _, _ in pushed.added] == [[], ["ai"]]
     assert session.scalar(select(func.count()).select_from(Lead)) == 2
 
 

@@ -21,7 +21,7 @@ from qilin.discovery.ai_leads import push_watch_list
 from qilin.discovery.leads_models import Lead
 from qilin.discovery.runs_models import DiscoveryRun
 from qilin.reference import regions
-from qilin.registry.models import Enterprise
+from qilin.registry.models import Enterprise, EnterpriseTrack
 from qilin.tiers.service import tiered_ids
 
 # The demo recommender account (DEMO_ACCOUNTS) belongs to this institution and sees its leads.
@@ -38,7 +38,14 @@ AI_TOP = 12  # the discovery run's best-ranked: those not in a tier are pushed a
 NOTE = "模拟数据（演示线索）/ synthetic demo lead"
 OFFICER = "浙江省经信厅（演示）"
 _WORDS = "澜启睿芯曜衡数拓星禾云栖若谷青鸾智源知行"
-_TRADES = ("智能", "生物", "储能", "半导体", "机器人", "数字科技")
+_TRADES = {  # a made-up firm's trade, and the track (赛道) its recommender puts it in
+    "智能": "ai",
+    "生物": "biomedicine",
+    "储能": "new_energy_storage",
+    "半导体": "integrated_circuits",
+    "机器人": "humanoid_robots",
+    "数字科技": "metaverse",
+}
 
 
 def build_demo_leads(session: Session, *, today: dt.date, seed: int) -> int:
@@ -51,6 +58,9 @@ def build_demo_leads(session: Session, *, today: dt.date, seed: int) -> int:
         .where(Enterprise.is_synthetic, Enterprise.uscc.is_not(None), Enterprise.region_code.is_not(None))
         .order_by(Enterprise.id)
     ).all()
+    tracks_of: dict[str, list[str]] = {}
+    for eid, code in session.execute(select(EnterpriseTrack.enterprise_id, EnterpriseTrack.track_code)):
+        tracks_of.setdefault(eid, []).append(code)
     tiered = tiered_ids(session)
     promising = [c for c in candidates if c.id in tiered]  # recommenders tend to put forward tiered firms
     counties = [r.code for r in regions.zhejiang_counties()]
@@ -63,13 +73,16 @@ def build_demo_leads(session: Session, *, today: dt.date, seed: int) -> int:
         rest = [c for c in candidates if c.id not in used and c not in picked]
         picked += rng.sample(rest, min(known - len(picked), len(rest)))
         used.update(c.id for c in picked)
-        firms = [(c.name, c.uscc or "", c.region_code or "") for c in picked]
-        firms += [(_new_name(rng, taken), "", rng.choice(counties)) for _ in range(unknown)]
-        for name, code, region in firms:
+        firms = [(c.name, c.uscc or "", c.region_code or "", sorted(tracks_of.get(c.id, []))) for c in picked]
+        for _ in range(unknown):
+            name, track = _new_name(rng, taken)
+            firms.append((name, "", rng.choice(counties), [track]))
+        for name, code, region, tracks in firms:
             submitted = today - dt.timedelta(days=rng.randint(20, 540))
             rows.append(
                 {"channel": channel, "recommender": recommender, "recommender_kind": kind, "name": name,
-                 "uscc": code, "region_code": region, "submitted_on": submitted.isoformat(), "note": NOTE}
+                 "uscc": code, "region_code": region, "tracks": ";".join(tracks),
+                 "submitted_on": submitted.isoformat(), "note": NOTE}
             )  # fmt: skip
     report = leads_service.import_rows(session, rows, file="演示线索.csv", actor="demo")
     if report.refused:
@@ -87,15 +100,16 @@ def build_demo_leads(session: Session, *, today: dt.date, seed: int) -> int:
     return len(ids)
 
 
-def _new_name(rng: random.Random, taken: set[str]) -> str:
+def _new_name(rng: random.Random, taken: set[str]) -> tuple[str, str]:
     """A made-up firm, not in the registry and not made up before (``taken``, by normalised name): a
-    Zhejiang city, two words and a trade."""
+    Zhejiang city, two words and a trade; and the trade's track."""
     while True:
         city = rng.choice(regions.zhejiang_cities()).name.removesuffix("市")
-        name = f"{city}{rng.choice(_WORDS)}{rng.choice(_WORDS)}{rng.choice(_TRADES)}科技有限公司"
+        trade = rng.choice(list(_TRADES))
+        name = f"{city}{rng.choice(_WORDS)}{rng.choice(_WORDS)}{trade}科技有限公司"
         if leads_service.name_key(name) not in taken:
             taken.add(leads_service.name_key(name))
-            return name
+            return name, _TRADES[trade]
 
 
 def _move(session: Session, rng: random.Random, lead: Lead) -> None:

@@ -8,8 +8,8 @@ its hit rate beside the human recommenders'.
 :func:`push_watch_list` takes the best-ranked enterprises of a discovery run and skips those already in a
 cultivation tier (they need no discovering). It writes the rest as a lead file and imports it through
 :func:`qilin.discovery.leads.import_leads`, so the USCC match and name suggestions are the import's.
-Each lead is dated on the run's as-of date and notes its rank and reasons. Pushing the same run again adds
-nothing.
+Each lead is dated on the run's as-of date, carries the enterprise's region and tracks, and notes its rank
+and reasons. Pushing the same run again adds nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from qilin.discovery import leads as leads_service
 from qilin.discovery.runs import RunError
 from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
+from qilin.reference import tracks
 from qilin.registry.models import Enterprise
 from qilin.tiers.service import tiered_ids
 
@@ -83,6 +84,8 @@ def push_watch_list(session: Session, *, top: int, actor: str, run_id: int | Non
             "uscc": e.uscc or "",
             "region_code": e.region_code or "",
             "founded_on": e.founded_on.isoformat() if e.founded_on else "",
+            # its tracks (赛道) the taxonomy still knows: an unknown one would refuse the whole file
+            "tracks": ";".join(sorted(t.track_code for t in e.tracks if tracks.resolve(t.track_code))),
             "submitted_on": run.as_of.isoformat(),
             "note": _note(rank, reasons, run),
         }
