@@ -4,6 +4,7 @@ OpenAPI description. Every test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from typing import Any
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from qilin.audit.models import AuditEntry
 from qilin.auth.roles import Role
-from qilin.registry.models import Enterprise
+from qilin.common.dates import today
+from qilin.registry.models import Enterprise, FundingRound
 from webkit import (
     API,
     NAME_OF,
@@ -433,6 +435,44 @@ def test_leads_are_filtered_by_channel_and_status(
     assert refused.status_code == 422
 
 
+def test_recent_signals_are_listed_in_scope_by_kind_and_region(
+    client: TestClient, session: Session, dataset: Dataset, tokens: dict[Role, str]
+) -> None:
+    recent = today() - dt.timedelta(days=20)
+    session.add_all(
+        [  # 西湖: a round 4× its last (融资额翻倍); 鄞州: a follow-on within 12 months (快速再融资)
+            FundingRound(enterprise_id=WEST, announced_on=recent, round_type="series-c+",
+                         amount=4 * WEST_ROUND_AMOUNT, currency="USD"),
+            FundingRound(enterprise_id=YINZHOU, announced_on=recent - dt.timedelta(days=80),
+                         round_type="venture", amount=Decimal("10000000"), currency="USD"),
+            FundingRound(enterprise_id=YINZHOU, announced_on=recent, round_type="venture",
+                         amount=Decimal("12000000"), currency="USD"),
+        ]
+    )  # fmt: skip
+    session.commit()
+    admin, county = tokens[Role.province_admin], tokens[Role.county_officer]
+
+    def found(token: str, **params: Any) -> set[tuple[str, str]]:
+        page = _get(client, token, "/discovery/signals", **params)
+        assert page["total"] >= len(page["items"])
+        return {(item["company_id"], item["kind"]) for item in page["items"]}
+
+    everything = found(admin, page_size=100)
+    assert {(WEST, "round_doubled"), (YINZHOU, "quick_follow_on")} <= everything
+    assert found(admin, kind="quick_follow_on") == {(YINZHOU, "quick_follow_on")}
+    assert {eid for eid, _ in found(admin, region="330200", page_size=100)} == {YINZHOU}  # 宁波市
+    assert {eid for eid, _ in found(county, page_size=100)} == {WEST}  # 西湖区's officer: its own
+    one = _get(client, admin, "/discovery/signals", page_size=1)
+    assert len(one["items"]) == 1 and one["total"] == len(everything)
+    assert one["items"][0]["records"] and one["items"][0]["description_zh"]  # the records behind it
+    for since in (today() - dt.timedelta(days=731), today() + dt.timedelta(days=1)):
+        refused = client.get(f"{API}/discovery/signals", headers=bearer(admin), params={"since": str(since)})
+        assert refused.status_code == 422 and "起始日期须在 730 天内" in refused.text
+    assert (
+        client.get(f"{API}/discovery/signals", headers=bearer(admin), params={"kind": "x"}).status_code == 422
+    )
+
+
 # ---- the API description ----------------------------------------------------------------------------------
 
 API_OPERATIONS = {
@@ -450,6 +490,7 @@ API_OPERATIONS = {
     "/api/v1/tiers/snapshots": {"get"},
     "/api/v1/standards": {"get"},
     "/api/v1/discovery/scores": {"get"},
+    "/api/v1/discovery/signals": {"get"},
     "/api/v1/leads": {"get"},
     "/api/v1/leads/{lead_id}": {"get"},
     "/api/v1/leads/{lead_id}/transitions": {"post"},

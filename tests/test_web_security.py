@@ -227,6 +227,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("GET", "/tiers/snapshots", None, (200, 200, 200, 200, 200, 403, 200)),
     ("GET", "/standards", None, (200, 200, 200, 200, 200, 403, 200)),
     ("GET", "/discovery/scores", None, (200, 200, 200, 200, 200, 403, 200)),
+    ("GET", "/discovery/signals", None, (200, 200, 403, 200, 200, 403, 200)),
     ("GET", "/leads", None, (200, 200, 200, 200, 200, 200, 403)),
     ("GET", "/leads/{own}", None, (200, 200, 200, 200, 200, 200, 403)),
     ("GET", "/leads/{other}", None, (200, 200, 200, 404, 404, 404, 403)),

@@ -21,7 +21,7 @@ from qilin.db import MAX_ID, code_prefix
 from qilin.discovery import leads as leads_service
 from qilin.discovery.leads_models import Lead, Recommender
 from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
-from qilin.discovery.signals import Signal, find_signals
+from qilin.discovery.signals import KIND_NAMES, Signal, find_signals
 from qilin.discovery.signals_cli import signal_json
 from qilin.registry.api import enterprise_or_404
 from qilin.registry.models import Enterprise, FundingRound, Valuation
@@ -120,14 +120,11 @@ def scores(
     run = latest_run(session)
     if run is None:
         return {"run": None, "items": [], "total": 0}
-    prefix = None
-    if region:
-        prefix = region[:2] if region.endswith("0000") else region[:4] if region.endswith("00") else region
     items, total = watch_list(
         session,
         principal=principal,
         run=run,
-        region_prefix=prefix,
+        region_prefix=region_prefix(region),
         offset=(page - 1) * page_size,
         limit=page_size,
     )
@@ -191,6 +188,57 @@ def recent_signals(
     if not focused:
         found = [s for s in found if s.enterprise_id in active]
     return sorted(found, key=lambda s: (s.on, s.enterprise_id), reverse=True)
+
+
+def region_prefix(region: str | None) -> str | None:
+    """The code prefix of a 6-digit region: 33 for the province (330000), 3301 for a city (330100)."""
+    if not region:
+        return None
+    return region[:2] if region.endswith("0000") else region[:4] if region.endswith("00") else region
+
+
+def scoped_ids(session: Session, principal: Principal, *, prefix: str | None = None) -> set[str]:
+    """The enterprises ``principal`` may see, within the region code ``prefix`` when given."""
+    query = select(Enterprise.id).where(enterprise_filter(principal))
+    if prefix:
+        query = query.where(code_prefix(Enterprise.region_code, prefix))
+    return set(session.scalars(query))
+
+
+SIGNALS_MAX_DAYS = 730  # the list's window: signals further back are asked of one enterprise at a time
+
+
+@router.get("/discovery/signals", summary="近期关注信号 / recent signals of the enterprises in your scope")
+def signals(
+    principal: Reader,
+    session: DB,
+    since: Annotated[dt.date | None, Query(description="起始日期，默认 180 天前，最早两年前")] = None,
+    kind: Annotated[str | None, Query(pattern=f"^({'|'.join(KIND_NAMES)})$")] = None,
+    region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    """Newest first, with the records behind each; as the 智能发现 page lists them."""
+    if not principal.can(Permission.financial):  # signals describe round sizes and valuations
+        raise HTTPException(403, "无权查看关注信号 / signals need the financial permission")
+    now = today()
+    start = since or now - dt.timedelta(days=180)
+    if not now - dt.timedelta(days=SIGNALS_MAX_DAYS) <= start <= now:
+        raise HTTPException(
+            422,
+            f"起始日期须在 {SIGNALS_MAX_DAYS} 天内（{now - dt.timedelta(days=SIGNALS_MAX_DAYS)} 至 {now}）/ "
+            f"since must be within the last {SIGNALS_MAX_DAYS} days",
+        )
+    found = recent_signals(
+        session, since=start, enterprise_ids=scoped_ids(session, principal, prefix=region_prefix(region))
+    )
+    found = [s for s in found if kind is None or s.kind == kind]
+    first = (page - 1) * page_size
+    return {
+        "since": start,
+        "items": [signal_json(s) for s in found[first : first + page_size]],
+        "total": len(found),
+    }
 
 
 @router.get(

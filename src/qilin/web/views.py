@@ -21,7 +21,15 @@ from qilin.common.messages import SHARED
 from qilin.common.messages import t as shared_t
 from qilin.config import get_settings
 from qilin.discovery import leads as leads_service
-from qilin.discovery.api import latest_run, lead_in_scope, list_leads, recent_signals, watch_list
+from qilin.discovery.api import (
+    latest_run,
+    lead_in_scope,
+    list_leads,
+    recent_signals,
+    region_prefix,
+    scoped_ids,
+    watch_list,
+)
 from qilin.discovery.backtest import BASELINES, METRICS
 from qilin.discovery.leads_models import CHANNELS, STATES, Lead
 from qilin.discovery.signals import KIND_NAMES
@@ -173,14 +181,6 @@ def tiers_context(
 # ---- discovery --------------------------------------------------------------------------------------------
 
 
-def visible_ids(session: Session, principal: Principal, *, city: str | None = None) -> set[str]:
-    """The enterprises ``principal`` may see (of ``city``, a 6-digit city code, when given)."""
-    query = select(Enterprise.id).where(enterprise_filter(principal))
-    if city:
-        query = query.where(Enterprise.region_code.startswith(city[:4]))
-    return set(session.scalars(query))
-
-
 BACKTEST_SCORERS = ("model", *BASELINES)
 
 
@@ -276,7 +276,7 @@ def discovery_context(
         since = today() - dt.timedelta(days=RECENT_SIGNAL_DAYS)
         # the page's city filter holds for the signals too; a kind narrows them
         found = recent_signals(
-            session, since=since, enterprise_ids=visible_ids(session, principal, city=city)
+            session, since=since, enterprise_ids=scoped_ids(session, principal, prefix=region_prefix(city))
         )
         found = [s for s in found if kind is None or s.kind == kind]
         context["signals"] = [
