@@ -426,7 +426,10 @@ def test_leads_are_filtered_by_channel_and_status(
     client: TestClient, dataset: Dataset, tokens: dict[Role, str]
 ) -> None:
     admin = tokens[Role.province_admin]
-    names = lambda **params: [i["name"] for i in _get(client, admin, "/leads", **params)["items"]]  # noqa: E731
+
+    def names(**params: str) -> list[str]:
+        return [item["name"] for item in _get(client, admin, "/leads", **params)["items"]]
+
     assert names() == ["鄞州新星材料有限公司", "西湖新星科技有限公司"]
     assert names(channel="leading_fund") == ["西湖新星科技有限公司"]
     assert names(channel="third_party", status="new") == ["鄞州新星材料有限公司"]
