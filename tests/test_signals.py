@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import random
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -18,7 +19,18 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from factories import qilin_import, write_package
-from qilin.discovery.signals import Signal, SignalParams, add_months, find_signals
+from qilin.discovery import signals
+from qilin.discovery.signals import (
+    EnterpriseRecord,
+    OutcomeRecord,
+    RegistryRecords,
+    RoundRecord,
+    Signal,
+    SignalParams,
+    add_months,
+    compute_signals,
+    find_signals,
+)
 from qilin.discovery.signals_cli import signals_command
 from qilin.registry.models import Enterprise
 from qilin.tiers.facts import convert_cents
@@ -368,3 +380,72 @@ def test_cli_since_after_today_says_today(db_url: str, frozen_today: str) -> Non
     assert (
         "--since 2099-01-01 is after today (2026-06-30)" in result.stderr and "--until" not in result.stderr
     )
+
+
+def _picks_by_walking(
+    records: RegistryRecords, investor: str, new: RoundRecord
+) -> tuple[list[str], list[str]]:
+    """An investor's picks and hits before ``new`` by walking its portfolio, as the signal defines them: its
+    first round in each other enterprise before the day, not a pick when an outcome came on or before that
+    round, a hit when one came after it and before the day."""
+    on, first = new.announced_on, {}
+    for r in sorted(records.rounds, key=lambda r: (r.announced_on, r.id)):
+        if investor in r.investors and r.announced_on < on and r.enterprise_id != new.enterprise_id:
+            first.setdefault(r.enterprise_id, r)
+    outcomes = sorted(
+        (o for o in records.outcomes if o.occurred_on < on), key=lambda o: (o.occurred_on, o.id)
+    )
+    picks, hits = [], []
+    for eid, entry in first.items():
+        known = [o for o in outcomes if o.enterprise_id == eid]
+        if known and known[0].occurred_on <= entry.announced_on:
+            continue
+        picks.append(eid)
+        if known:
+            hits.append(eid)
+    return sorted(picks), sorted(hits)
+
+
+def test_strong_investors_counted_by_binary_search_as_by_walking_their_portfolios() -> None:
+    rng = random.Random(11)
+    day = dt.date(2020, 1, 1)
+    enterprises = {f"e{i}": EnterpriseRecord(f"e{i}", f"企业{i}") for i in range(40)}
+    investors = ["甲资本", "乙创投", "丙基金"]
+    rounds = tuple(
+        RoundRecord(i, rng.choice(list(enterprises)), day + dt.timedelta(days=rng.randint(0, 2000)),
+                    "series-a", investors=tuple(rng.sample(investors, rng.randint(1, 2))))
+        for i in range(300)
+    )  # fmt: skip
+    outcomes = tuple(
+        OutcomeRecord(i, f"e{rng.randrange(40)}", rng.choice(["ipo", "unicorn_list_entry"]),
+                      day + dt.timedelta(days=rng.randint(0, 2400)))
+        for i in range(25)
+    )  # fmt: skip
+    records = RegistryRecords(enterprises, rounds=rounds, outcomes=outcomes)
+    params = SignalParams(min_backed=2, min_hit_rate=Decimal("0.1"))
+    found = {
+        (s.enterprise_id, s.on, s.investor): s
+        for s in compute_signals(records, since=day, until=day + dt.timedelta(days=3000), params=params)
+        if s.kind == "strong_investor"
+    }
+    builder = signals._Builder(records, day, day + dt.timedelta(days=3000), params)
+    given = 0
+    for r in rounds:
+        for investor in r.investors:
+            picks, hits = _picks_by_walking(records, investor, r)
+            counted = builder.investor_record(investor).counts(
+                r.announced_on, builder.outcomes, leaving_out=r.enterprise_id
+            )
+            assert counted == (len(picks), len(hits)), (r, investor)
+            expected = len(picks) >= 2 and Fraction(len(hits), len(picks)) >= Fraction(1, 10)
+            signal = found.get((r.enterprise_id, r.announced_on, investor))
+            if expected:
+                given += 1
+                assert signal is not None and (list(signal.backed), list(signal.hits)) == (picks, hits)
+            elif signal is not None:  # another round of the same day and enterprise may give it
+                assert any(
+                    o.enterprise_id == r.enterprise_id and o.announced_on == r.announced_on and o.id != r.id
+                    for o in rounds
+                )
+    assert given > 50  # many signals given, and many turned down by the counts alone
+    assert given < sum(len(r.investors) for r in rounds) - 50

@@ -38,12 +38,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
-from itertools import pairwise
+from itertools import islice, pairwise
 from typing import Any
 
 from sqlalchemy import select
@@ -244,6 +245,51 @@ def _round_record(r: RoundRecord) -> SignalRecord:
     return SignalRecord(f"round:{r.id}", r.announced_on, r.enterprise_id, amount, r.investors, note)
 
 
+class _InvestorRecord:
+    """An investor's first round in each enterprise it backed (``firsts``, by date), counted so that its
+    picks and hits before any day are two binary searches, not a pass over its portfolio.
+
+    Before day ``on``, a first round ``e`` in an enterprise whose earliest outcome (listed, or joined a
+    unicorn list) is ``o`` is a pick unless ``o <= e`` (already an outcome when backed: then ``o < on``
+    too); a pick is a hit when ``o < on``, that is ``e < o < on``."""
+
+    def __init__(
+        self,
+        firsts: list[RoundRecord],
+        by_enterprise: dict[str, RoundRecord],
+        outcomes: dict[str, list[OutcomeRecord]],
+    ) -> None:
+        self.firsts, self.by_enterprise = firsts, by_enterprise
+        self.dates = [r.announced_on for r in firsts]
+        self.excluded = [0]  # excluded[k]: of the first k, those already an outcome when backed
+        hit_dates = []
+        for r in firsts:
+            earliest = _earliest(outcomes, r.enterprise_id)
+            self.excluded.append(self.excluded[-1] + (earliest is not None and earliest <= r.announced_on))
+            if earliest is not None and earliest > r.announced_on:
+                hit_dates.append(earliest)
+        self.hit_dates = sorted(hit_dates)
+
+    def counts(
+        self, on: dt.date, outcomes: dict[str, list[OutcomeRecord]], *, leaving_out: str
+    ) -> tuple[int, int]:
+        """(picks, hits) before ``on``, the enterprise ``leaving_out`` left out."""
+        before = bisect_left(self.dates, on)
+        picks, hits = before - self.excluded[before], bisect_left(self.hit_dates, on)
+        own = self.by_enterprise.get(leaving_out)
+        if own is not None and own.announced_on < on:
+            earliest = _earliest(outcomes, leaving_out)
+            if earliest is None or earliest > own.announced_on:
+                picks -= 1
+                hits -= earliest is not None and earliest < on
+        return picks, hits
+
+
+def _earliest(outcomes: dict[str, list[OutcomeRecord]], enterprise_id: str) -> dt.date | None:
+    found = outcomes.get(enterprise_id)
+    return found[0].occurred_on if found else None
+
+
 class _Builder:
     """Signals of one run: the records, indexed once, and the window."""
 
@@ -269,6 +315,20 @@ class _Builder:
         for o in sorted(records.outcomes, key=lambda o: (o.occurred_on, o.id)):
             if o.kind in OUTCOME_KINDS:
                 self.outcomes[o.enterprise_id].append(o)
+        self._records: dict[str, _InvestorRecord] = {}
+
+    def investor_record(self, investor: str) -> _InvestorRecord:
+        """``investor``'s first round in each enterprise it backed, and what counting its picks needs (made
+        once per investor). Its first rounds dated before a day are its first rounds among the rounds before
+        that day."""
+        found = self._records.get(investor)
+        if found is None:
+            firsts: dict[str, RoundRecord] = {}
+            for r in self.backings[investor]:
+                firsts.setdefault(r.enterprise_id, r)
+            found = _InvestorRecord(list(firsts.values()), firsts, self.outcomes)
+            self._records[investor] = found
+        return found
 
     def in_window(self, on: dt.date) -> bool:
         return self.since <= on <= self.until
@@ -449,22 +509,27 @@ class _Builder:
 
     def strong(self, new: RoundRecord, investor: str) -> Signal | None:
         on = new.announced_on
-        first: dict[str, RoundRecord] = {}  # enterprise → the investor's first round in it, before ``on``
-        for r in self.backings[investor]:
-            if r.announced_on >= on:
-                break
-            if r.enterprise_id != new.enterprise_id:
-                first.setdefault(r.enterprise_id, r)
+        record = self.investor_record(investor)
+        backed_count, hit_count = record.counts(on, self.outcomes, leaving_out=new.enterprise_id)
+        if backed_count < max(1, self.params.min_backed):
+            return None
+        if Fraction(hit_count, backed_count) < Fraction(self.params.min_hit_rate):
+            return None  # most investors are turned down by counting; the picks are listed for a signal only
+        firsts = record.firsts
         backed: list[str] = []
         hits: list[tuple[RoundRecord, OutcomeRecord]] = []
-        for eid, entry in first.items():
+        for entry in islice(firsts, bisect_left(firsts, on, key=lambda r: r.announced_on)):  # before ``on``
+            eid = entry.enterprise_id
+            if eid == new.enterprise_id:
+                continue
             # Only outcomes known before the round date; the earliest decides whether it was a pick.
-            known = [o for o in self.outcomes[eid] if o.occurred_on < on]
-            if known and known[0].occurred_on <= entry.announced_on:
+            outcomes = self.outcomes.get(eid)
+            known = outcomes[0] if outcomes and outcomes[0].occurred_on < on else None
+            if known is not None and known.occurred_on <= entry.announced_on:
                 continue  # already a unicorn or listed when backed
             backed.append(eid)
-            if known:
-                hits.append((entry, known[0]))
+            if known is not None:
+                hits.append((entry, known))
         if not backed or len(backed) < self.params.min_backed:
             return None
         rate = Fraction(len(hits), len(backed))
