@@ -241,8 +241,8 @@ def normalize_name(text: str) -> str:
 def _grams(key: str) -> frozenset[str]:
     """The grams compared of a comparison key: its character bigrams, or trigrams for a key in Latin letters
     and digits, whose few distinct bigrams (ng, an …) are shared by most English names and so filter nothing
-    (with bigrams, a page's suggestions on 100,000 enterprises with pinyin English names compared 132,000
-    candidates)."""
+    (with bigrams, one page's suggestions on 100,000 enterprises with pinyin English names compared 66,001
+    candidates; with trigrams, 23,831)."""
     if key.isascii():
         if len(key) < 3:
             return frozenset({key}) if key else frozenset()
