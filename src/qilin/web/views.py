@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -87,6 +87,15 @@ def _names(session: Session, ids: Sequence[str]) -> dict[str, tuple[str, str | N
 # ---- tiers ------------------------------------------------------------------------------------------------
 
 
+def known_filter(name: str, value: str | None, known: Container[str], errors: list[str]) -> str | None:
+    """``value`` when it is one of ``known``, else None with a note in ``errors``: a filter silently ignored
+    would show the whole list as if it were the filtered one."""
+    if value and value not in known:
+        errors.append(t("list.ignored", name=name, value=value[:40]))
+        return None
+    return value or None
+
+
 def tiers_context(
     session: Session,
     principal: Principal,
@@ -132,9 +141,7 @@ def tiers_context(
         )
         entries = [e for e in entries if e.enterprise_id in visible]
         by_change = Counter(e.change for e in entries)
-        if change and change not in CHANGES:
-            errors.append(t("list.ignored", name="change", value=change[:40]))
-        change = change if change in CHANGES else None
+        change = known_filter("change", change, CHANGES, errors)
         shown = [e for e in entries if change is None or e.change == change]
         total = len(shown)
         page = min(max(1, page), pages_of(total, DIFF_PAGE_SIZE))
@@ -231,13 +238,9 @@ def discovery_context(
     financial = principal.can(Permission.financial)
     run = latest_run(session)
     cities = [(c.code, c.name) for c in allowed_cities(principal)]  # an officer's own city only
-    errors = [
-        t("list.ignored", name=field, value=value[:40])
-        for field, value, known in (("city", city, dict(cities)), ("kind", kind, KIND_NAMES))
-        if value and value not in known
-    ]
-    city = city if city in dict(cities) else None
-    kind = kind if kind in KIND_NAMES else None
+    errors: list[str] = []
+    city = known_filter("city", city, dict(cities), errors)
+    kind = known_filter("kind", kind, KIND_NAMES, errors)
     context: dict[str, Any] = {
         "run": run,
         "financial": financial,
@@ -342,13 +345,9 @@ def standards_context() -> dict[str, Any]:
 def leads_context(
     session: Session, principal: Principal, *, status: str | None, page: int, channel: str | None = None
 ) -> dict[str, Any]:
-    errors = [
-        t("list.ignored", name=field, value=value[:40])
-        for field, value, known in (("status", status, STATES), ("channel", channel, CHANNELS))
-        if value and value not in known
-    ]
-    status = status if status in STATES else None
-    channel = channel if channel in CHANNELS else None
+    errors: list[str] = []
+    status = known_filter("status", status, STATES, errors)
+    channel = known_filter("channel", channel, CHANNELS, errors)
     total = list_leads(session, principal=principal, status=status, channel=channel, offset=0, limit=0)[1]
     pages = pages_of(total, LEADS_PAGE_SIZE)
     page = min(max(1, page), pages)
