@@ -246,48 +246,43 @@ def _round_record(r: RoundRecord) -> SignalRecord:
 
 
 class _InvestorRecord:
-    """An investor's first round in each enterprise it backed (``firsts``, by date), counted so that its
-    picks and hits before any day are two binary searches, not a pass over its portfolio.
+    """An investor's first round in each enterprise it backed (``firsts``, by date) and each such
+    enterprise's earliest outcome (listed, or joined a unicorn list), counted so that its picks and hits
+    before any day are two binary searches, not a pass over its portfolio.
 
-    Before day ``on``, a first round ``e`` in an enterprise whose earliest outcome (listed, or joined a
-    unicorn list) is ``o`` is a pick unless ``o <= e`` (already an outcome when backed: then ``o < on``
-    too); a pick is a hit when ``o < on``, that is ``e < o < on``."""
+    Before day ``on``, a first round ``e`` in an enterprise whose earliest outcome is ``o`` is a pick unless
+    ``o <= e`` (already an outcome when backed: then ``o < on`` too); a pick is a hit when ``o < on``, that
+    is ``e < o < on``."""
 
-    def __init__(
-        self,
-        firsts: list[RoundRecord],
-        by_enterprise: dict[str, RoundRecord],
-        outcomes: dict[str, list[OutcomeRecord]],
-    ) -> None:
-        self.firsts, self.by_enterprise = firsts, by_enterprise
-        self.dates = [r.announced_on for r in firsts]
+    def __init__(self, firsts: dict[str, RoundRecord], outcomes: dict[str, list[OutcomeRecord]]) -> None:
+        self.by_enterprise = firsts
+        self.firsts = list(firsts.values())
+        self.dates = [r.announced_on for r in self.firsts]
+        self.earliest = {eid: found[0] for eid in firsts if (found := outcomes.get(eid))}
         self.excluded = [0]  # excluded[k]: of the first k, those already an outcome when backed
         hit_dates = []
-        for r in firsts:
-            earliest = _earliest(outcomes, r.enterprise_id)
+        for r in self.firsts:
+            earliest = self.outcome_date(r.enterprise_id)
             self.excluded.append(self.excluded[-1] + (earliest is not None and earliest <= r.announced_on))
             if earliest is not None and earliest > r.announced_on:
                 hit_dates.append(earliest)
         self.hit_dates = sorted(hit_dates)
 
-    def counts(
-        self, on: dt.date, outcomes: dict[str, list[OutcomeRecord]], *, leaving_out: str
-    ) -> tuple[int, int]:
+    def outcome_date(self, enterprise_id: str) -> dt.date | None:
+        found = self.earliest.get(enterprise_id)
+        return found.occurred_on if found else None
+
+    def counts(self, on: dt.date, *, leaving_out: str) -> tuple[int, int]:
         """(picks, hits) before ``on``, the enterprise ``leaving_out`` left out."""
         before = bisect_left(self.dates, on)
         picks, hits = before - self.excluded[before], bisect_left(self.hit_dates, on)
         own = self.by_enterprise.get(leaving_out)
         if own is not None and own.announced_on < on:
-            earliest = _earliest(outcomes, leaving_out)
+            earliest = self.outcome_date(leaving_out)
             if earliest is None or earliest > own.announced_on:
                 picks -= 1
                 hits -= earliest is not None and earliest < on
         return picks, hits
-
-
-def _earliest(outcomes: dict[str, list[OutcomeRecord]], enterprise_id: str) -> dt.date | None:
-    found = outcomes.get(enterprise_id)
-    return found[0].occurred_on if found else None
 
 
 class _Builder:
@@ -326,7 +321,7 @@ class _Builder:
             firsts: dict[str, RoundRecord] = {}
             for r in self.backings[investor]:
                 firsts.setdefault(r.enterprise_id, r)
-            found = _InvestorRecord(list(firsts.values()), firsts, self.outcomes)
+            found = _InvestorRecord(firsts, self.outcomes)
             self._records[investor] = found
         return found
 
@@ -510,31 +505,26 @@ class _Builder:
     def strong(self, new: RoundRecord, investor: str) -> Signal | None:
         on = new.announced_on
         record = self.investor_record(investor)
-        backed_count, hit_count = record.counts(on, self.outcomes, leaving_out=new.enterprise_id)
+        backed_count, hit_count = record.counts(on, leaving_out=new.enterprise_id)
         if backed_count < max(1, self.params.min_backed):
             return None
-        if Fraction(hit_count, backed_count) < Fraction(self.params.min_hit_rate):
+        rate = Fraction(hit_count, backed_count)
+        if rate < Fraction(self.params.min_hit_rate):
             return None  # most investors are turned down by counting; the picks are listed for a signal only
-        firsts = record.firsts
         backed: list[str] = []
         hits: list[tuple[RoundRecord, OutcomeRecord]] = []
-        for entry in islice(firsts, bisect_left(firsts, on, key=lambda r: r.announced_on)):  # before ``on``
+        for entry in islice(record.firsts, bisect_left(record.dates, on)):  # its first rounds before ``on``
             eid = entry.enterprise_id
             if eid == new.enterprise_id:
                 continue
             # Only outcomes known before the round date; the earliest decides whether it was a pick.
-            outcomes = self.outcomes.get(eid)
-            known = outcomes[0] if outcomes and outcomes[0].occurred_on < on else None
+            outcome = record.earliest.get(eid)
+            known = outcome if outcome is not None and outcome.occurred_on < on else None
             if known is not None and known.occurred_on <= entry.announced_on:
                 continue  # already a unicorn or listed when backed
             backed.append(eid)
             if known is not None:
                 hits.append((entry, known))
-        if not backed or len(backed) < self.params.min_backed:
-            return None
-        rate = Fraction(len(hits), len(backed))
-        if rate < Fraction(self.params.min_hit_rate):
-            return None
         percent = (Decimal(rate.numerator) * 100 / Decimal(rate.denominator)).quantize(Decimal(1), ROUND_DOWN)
         zh = (
             f"投资机构「{investor}」参投{_round_name(new.round_type, 'zh')}；"
