@@ -25,6 +25,7 @@ from qilin.discovery.signals import KIND_NAMES, Signal, find_signals
 from qilin.discovery.signals_cli import signal_json
 from qilin.registry.api import enterprise_or_404
 from qilin.registry.models import Enterprise, FundingRound, Valuation
+from qilin.registry.search import region_condition, region_prefix
 from qilin.web.security import client_address, db_session, require
 
 router = APIRouter(tags=["智能发现 discovery"])
@@ -124,7 +125,7 @@ def scores(
         session,
         principal=principal,
         run=run,
-        region_prefix=region_prefix(region),
+        region_prefix=region_prefix(region) if region else None,
         offset=(page - 1) * page_size,
         limit=page_size,
     )
@@ -190,18 +191,11 @@ def recent_signals(
     return sorted(found, key=lambda s: (s.on, s.enterprise_id), reverse=True)
 
 
-def region_prefix(region: str | None) -> str | None:
-    """The code prefix of a 6-digit region: 33 for the province (330000), 3301 for a city (330100)."""
-    if not region:
-        return None
-    return region[:2] if region.endswith("0000") else region[:4] if region.endswith("00") else region
-
-
-def scoped_ids(session: Session, principal: Principal, *, prefix: str | None = None) -> set[str]:
-    """The enterprises ``principal`` may see, within the region code ``prefix`` when given."""
+def scoped_ids(session: Session, principal: Principal, *, region: str | None = None) -> set[str]:
+    """The enterprises ``principal`` may see, in ``region`` (a province, city or county code) when given."""
     query = select(Enterprise.id).where(enterprise_filter(principal))
-    if prefix:
-        query = query.where(code_prefix(Enterprise.region_code, prefix))
+    if region:
+        query = query.where(region_condition(region))
     return set(session.scalars(query))
 
 
@@ -229,9 +223,7 @@ def signals(
             f"起始日期须在 {SIGNALS_MAX_DAYS} 天内（{now - dt.timedelta(days=SIGNALS_MAX_DAYS)} 至 {now}）/ "
             f"since must be within the last {SIGNALS_MAX_DAYS} days",
         )
-    found = recent_signals(
-        session, since=start, enterprise_ids=scoped_ids(session, principal, prefix=region_prefix(region))
-    )
+    found = recent_signals(session, since=start, enterprise_ids=scoped_ids(session, principal, region=region))
     found = [s for s in found if kind is None or s.kind == kind]
     first = (page - 1) * page_size
     return {

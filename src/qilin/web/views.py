@@ -26,7 +26,6 @@ from qilin.discovery.api import (
     lead_in_scope,
     list_leads,
     recent_signals,
-    region_prefix,
     scoped_ids,
     watch_list,
 )
@@ -279,7 +278,7 @@ def discovery_context(
         since = today() - dt.timedelta(days=RECENT_SIGNAL_DAYS)
         # the page's city filter holds for the signals too; a kind narrows them
         found = recent_signals(
-            session, since=since, enterprise_ids=scoped_ids(session, principal, prefix=region_prefix(city))
+            session, since=since, enterprise_ids=scoped_ids(session, principal, region=city)
         )
         found = [s for s in found if kind is None or s.kind == kind]
         context["signals"] = [
