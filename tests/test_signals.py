@@ -369,6 +369,19 @@ def test_focused_signals_equal_the_whole_registry_filtered(registry: str, sessio
     for enterprise_id in sorted({s.enterprise_id for s in everything}):
         focused = find_signals(session, since=since, enterprise_ids={enterprise_id})
         assert focused == [s for s in everything if s.enterprise_id == enterprise_id]
+    # Windows that start or end at each strong-investor signal's day: only the investors of the window's
+    # rounds, and their rounds up to its end, are read, and that must lose nothing and add nothing.
+    until = max(s.on for s in everything)
+    windows = set()
+    for day in {s.on for s in everything if s.kind == "strong_investor"}:
+        windows |= {(day, day), (day, until), (since, day), (day + dt.timedelta(days=1), until)}
+    for start, end in sorted(windows):
+        whole = find_signals(session, since=start, until=end)
+        ids = {s.enterprise_id for s in whole}
+        assert find_signals(session, since=start, until=end, enterprise_ids=ids) == whole
+        for enterprise_id in sorted(ids):
+            focused = find_signals(session, since=start, until=end, enterprise_ids={enterprise_id})
+            assert focused == [s for s in whole if s.enterprise_id == enterprise_id]
 
 
 def test_cli_since_after_today_says_today(db_url: str, frozen_today: str) -> None:

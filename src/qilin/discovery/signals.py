@@ -635,16 +635,26 @@ def _outcomes(session: Session, *where: Any) -> tuple[OutcomeRecord, ...]:
     )
 
 
-def load_focused_records(session: Session, enterprise_ids: Collection[str]) -> RegistryRecords:
-    """What the signals of ``enterprise_ids`` read, and no more: their own records, and, for the
-    strong-investor signal, every round of their investors (with all its investors) and the outcomes of
-    the enterprises those rounds funded. Signals of these enterprises computed from it equal those
-    computed from the whole registry (a test checks it)."""
+def load_focused_records(
+    session: Session, enterprise_ids: Collection[str], *, since: dt.date, until: dt.date
+) -> RegistryRecords:
+    """What the signals of ``enterprise_ids`` dated ``since`` … ``until`` read, and no more: their own
+    records, and, for the strong-investor signal, the rounds up to ``until`` (with all their investors) of
+    the investors in their rounds of the window, and the outcomes of the enterprises those rounds funded.
+
+    A strong-investor signal is dated at a round of the window and counts its investor's first rounds
+    before that day, so an investor seen only in earlier rounds, or a round after ``until``, cannot change
+    one (a profile's enterprise without a round in the window reads no portfolio at all). Signals of these
+    enterprises in the window computed from it equal those computed from the whole registry (a test checks
+    it)."""
     own = load_records(session, enterprise_ids=enterprise_ids)
     their_investors = (
         select(RoundInvestor.investor_id)
         .join(FundingRound, FundingRound.id == RoundInvestor.round_id)
-        .where(FundingRound.enterprise_id.in_(sorted(enterprise_ids)))
+        .where(
+            FundingRound.enterprise_id.in_(sorted(enterprise_ids)),
+            FundingRound.announced_on.between(since, until),
+        )
     )
     context = _round_records(
         session,
@@ -652,6 +662,7 @@ def load_focused_records(session: Session, enterprise_ids: Collection[str]) -> R
             select(RoundInvestor.round_id).where(RoundInvestor.investor_id.in_(their_investors))
         ),
         FundingRound.enterprise_id.not_in(sorted(enterprise_ids)),
+        FundingRound.announced_on <= until,
     )
     rounds = own.rounds + context
     backed = sorted({r.enterprise_id for r in context})
@@ -701,14 +712,15 @@ def find_signals(
 ) -> list[Signal]:
     """The signals dated ``since`` … ``until`` (default: today) from the registry; of ``enterprise_ids``
     only when given (reading just their records and their investors' portfolios, not the registry)."""
+    until = until or today()
     if enterprise_ids is None:
         records = load_records(session)
     else:
-        records = load_focused_records(session, enterprise_ids)
+        records = load_focused_records(session, enterprise_ids, since=since, until=until)
     return compute_signals(
         records,
         since=since,
-        until=until or today(),
+        until=until,
         params=params,
         kinds=kinds,
         enterprise_ids=enterprise_ids,
