@@ -545,6 +545,26 @@ def test_watch_list_exports_to_excel_in_scope_and_audited(app: Any) -> None:
     assert REASON not in str(rows)
 
 
+def test_exports_stop_at_the_row_limit_and_say_so(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both workbooks write the first MAX_ROWS rows in the page's order and the notes sheet names the cut."""
+    from qilin.web import excel
+
+    client = login(app, "admin")
+    full_list = _sheet_rows(client.get("/enterprises/export.xlsx", params={"sort": "name"}).content)[1:]
+    monkeypatch.setattr(excel, "MAX_ROWS", 1)
+    _header, *rows = _sheet_rows(client.get("/discovery/export.xlsx").content)
+    assert [r[:2] for r in rows] == [(1, YUHANG)]
+    notes = " ".join(
+        str(v) for row in _sheet_rows(client.get("/discovery/export.xlsx").content, 1) for v in row if v
+    )
+    assert "仅导出前 1 行，符合条件的共 2 家" in notes
+    monkeypatch.setattr(excel, "MAX_ROWS", 3)
+    content = client.get("/enterprises/export.xlsx", params={"sort": "name"}).content
+    assert len(full_list) > 3 and _sheet_rows(content)[1:] == full_list[:3]
+    notes = " ".join(str(v) for row in _sheet_rows(content, 1) for v in row if v)
+    assert f"仅导出前 3 行，符合条件的共 {len(full_list)} 家" in notes
+
+
 def test_names_are_escaped(app: Any) -> None:
     client = login(app, "admin")
     escaped = html.escape(SCRIPT_NAME, quote=False)

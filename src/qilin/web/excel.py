@@ -209,32 +209,30 @@ def watch_list_workbook(
         header.append(t("profile.reasons"))
     sheet.append([cell(h) for h in header])
 
-    written, total = 0, 0
-    while written < MAX_ROWS:
-        items, total = watch_list(
-            session,
-            principal=principal,
-            run=run,
-            region_prefix=city[:4] if city else None,
-            offset=written,
-            limit=min(MAX_PAGE_SIZE, MAX_ROWS - written),
-        )
-        for item in items:
-            row: list[Any] = [
-                item["rank"],
-                item["enterprise_id"],
-                item["name"],
-                region_name(item["region_code"]),
-                item["score"],
-                item["is_synthetic"],
-            ]
-            if financial:
-                row += [item["baseline_ranks"][p] for p in _PLACES]
-                row.append("；".join(item["reasons"]))
-            sheet.append([cell(x) for x in row])
-        written += len(items)
-        if not items or written >= total:
-            break
+    # one query for all the rows written: paging by 100 counted the list again and skipped the rows
+    # already written, page after page
+    items, total = watch_list(
+        session,
+        principal=principal,
+        run=run,
+        region_prefix=city[:4] if city else None,
+        offset=0,
+        limit=MAX_ROWS,
+    )
+    for item in items:
+        row: list[Any] = [
+            item["rank"],
+            item["enterprise_id"],
+            item["name"],
+            region_name(item["region_code"]),
+            item["score"],
+            item["is_synthetic"],
+        ]
+        if financial:
+            row += [item["baseline_ranks"][p] for p in _PLACES]
+            row.append("；".join(item["reasons"]))
+        sheet.append([cell(x) for x in row])
+    written = len(items)
 
     run_line = t("discovery.run", as_of=run.as_of.isoformat(), model=run.model_version, count=run.enterprises)
     remarks = [t("discovery.export_caveat")] + ([] if financial else [t("profile.reasons_hidden")])
