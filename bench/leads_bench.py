@@ -9,7 +9,8 @@ characters from a pool of 60, one of 16 trade words and a legal form, so many sh
 智能. Part 3 builds the index a lead page keeps of a registry of ``--registry`` enterprises (names as above
 with three pool characters and the city's full name, 杭州市…, as registered names have; English names in
 pinyin, as the demo's): seconds, the memory it holds besides the names (tracemalloc, in a second build) and
-the time of one page's question.
+the time of one page's question; then the time to bring that index up to date after 10 and 1,000 names
+changed, against building it again.
 
 The machine is shared and noisy: compare sizes (or two checkouts) run side by side, not absolute seconds.
 """
@@ -100,13 +101,8 @@ def time_import(count: int, seed: int) -> tuple[float, int]:
         return seconds, len(report.outcomes)
 
 
-def registry_index(count: int, seed: int) -> tuple[float, float, float]:
-    """Seconds to index ``count`` enterprises as a lead page does (:meth:`NameIndex.of`), MiB the index
-    holds besides the names, milliseconds per suggestion."""
-    import tracemalloc
-
-    from qilin.discovery.leads import NameIndex
-
+def registry_entries(count: int, seed: int) -> list[tuple[str, str, str, str, None]]:
+    """``count`` enterprises (kind, id, name, English name, USCC) as part 3 indexes them."""
     rng = random.Random(seed)
     entries = []
     for i in range(count):
@@ -117,6 +113,17 @@ def registry_index(count: int, seed: int) -> tuple[float, float, float]:
             f"{CITIES_EN[city]} {PINYIN[a].title()}{PINYIN[b]} {PINYIN[c].title()} {TRADES_EN[trade]} Co."
         )
         entries.append(("enterprise", f"E{i}", name, name_en, None))
+    return entries
+
+
+def registry_index(count: int, seed: int) -> tuple[float, float, float]:
+    """Seconds to index ``count`` enterprises as a lead page does (:meth:`NameIndex.of`), MiB the index
+    holds besides the names, milliseconds per suggestion."""
+    import tracemalloc
+
+    from qilin.discovery.leads import NameIndex
+
+    entries = registry_entries(count, seed)
 
     def build() -> NameIndex:
         if hasattr(NameIndex, "of"):
@@ -139,6 +146,27 @@ def registry_index(count: int, seed: int) -> tuple[float, float, float]:
     for _, _, name, name_en, _ in asked:
         index.suggest(name, name_en)
     return seconds, held, (time.perf_counter() - started) * 1000 / len(asked)
+
+
+def registry_refresh(count: int, seed: int, changed: int) -> tuple[float, float] | None:
+    """Seconds to bring the lead pages' registry index up to date after ``changed`` enterprises were renamed
+    (compare every row, re-index those), and to build it again; None on a checkout without the refresh."""
+    from qilin.discovery import leads
+
+    if not hasattr(leads, "_RegistryIndex"):
+        return None
+    rows = [(id, name, name_en, uscc) for _, id, name, name_en, uscc in registry_entries(count, seed)]
+    cached = leads._RegistryIndex(("bench", 0), rows)
+    step = max(1, count // changed)
+    renamed = [
+        (id, name + "新" if i % step == 0 else name, en, u) for i, (id, name, en, u) in enumerate(rows)
+    ]
+    started = time.perf_counter()
+    assert cached.refresh(renamed)
+    refresh = time.perf_counter() - started
+    started = time.perf_counter()
+    leads._RegistryIndex(("bench", 1), renamed)
+    return refresh, time.perf_counter() - started
 
 
 def main() -> None:
@@ -164,6 +192,12 @@ def main() -> None:
             f"registry index: {args.registry:,} enterprises in {seconds:.1f}s, holding {held:,.0f} MiB "
             f"besides the names, {per_query:.1f} ms per page's suggestions"
         )
+        for changed in (10, 1000):
+            timed = registry_refresh(args.registry, args.seed, changed)
+            if timed is not None:
+                print(
+                    f"after {changed:,} renamed: refreshed in {timed[0]:.2f}s, built again in {timed[1]:.1f}s"
+                )
 
 
 if __name__ == "__main__":

@@ -335,6 +335,43 @@ def test_an_index_built_at_once_finds_exactly_what_comparing_every_pair_finds() 
         ), name
 
 
+def test_a_refreshed_registry_index_finds_what_a_new_index_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lead pages' registry index is brought up to date by re-indexing only the enterprises whose names
+    or USCC changed (and dropping the deleted ones); it must find exactly what an index built afresh finds."""
+    monkeypatch.setattr(leads, "REBUILD_SHARE", 1.0)  # always refresh, never rebuild
+    rng = random.Random(6)
+    names, english, codes = _random_names(6)
+    rows = [(f"e{i}", n, e, c) for i, (n, e, c) in enumerate(zip(names, english, codes, strict=True))]
+    cached = leads._RegistryIndex(("version", 0), rows)
+    index = cached.index
+    for step in range(6):
+        rows = list(rows)
+        for _ in range(12):
+            k = rng.randrange(len(rows))
+            id, name, name_en, code = rows[k]
+            change = rng.randrange(4)
+            if change == 0:
+                rows[k] = (id, name + rng.choice("湖智数生"), name_en, code)
+            elif change == 1:
+                rows[k] = (id, name, rng.choice([None, "Lake AI", "Westlake Bio"]), code)
+            elif change == 2:
+                rows[k] = (id, name, name_en, rng.choice([None, "A", "B", "C"]))
+            else:
+                del rows[k]
+        rows += [(f"new{step}-{j}", rng.choice(names) + "安", None, None) for j in range(4)]
+        rng.shuffle(rows)
+        assert cached.refresh(rows) and cached.index is index
+        assert set(cached.positions) == {r[0] for r in rows}
+        fresh = leads.NameIndex.of(("enterprise", *row) for row in rows)
+        for _, name, name_en, code in rows[:150]:
+            found = index.suggest(name, name_en, code=code, limit=len(rows))
+            assert found == fresh.suggest(name, name_en, code=code, limit=len(rows)), name
+    assert index.removed > 50
+    # many changes at once: built again
+    monkeypatch.setattr(leads, "REBUILD_SHARE", 0.25)
+    assert not cached.refresh([(id, name + "新", name_en, code) for id, name, name_en, code in rows])
+
+
 def test_names_in_latin_letters_are_compared_by_trigrams() -> None:
     # 26 letters make few bigrams, shared by most English names; Chinese characters are compared in pairs
     assert leads._grams("westlake") == {"wes", "est", "stl", "tla", "lak", "ake"}
@@ -386,9 +423,11 @@ def test_similar_names_give_suggestions_but_never_a_link(
     assert "不在此处新建企业" in str(refused.value) and "not created here" in str(refused.value)
 
 
+@pytest.mark.parametrize("rebuild_share", [0.0, 1.0], ids=["rebuilt", "refreshed"])
 def test_a_leads_suggestions_follow_the_registry_and_match_one_index_of_everything(
-    session: Session, tmp_path: Path, frozen_today: str
+    session: Session, tmp_path: Path, frozen_today: str, rebuild_share: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(leads, "REBUILD_SHARE", rebuild_share)
     for i, name in enumerate(["杭州西湖智能科技有限公司", "西湖智能装备有限公司", "宁波西湖数据有限公司"]):
         enterprise(session, f"e{i}", name, None)
     session.commit()

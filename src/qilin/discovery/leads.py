@@ -23,10 +23,11 @@ import math
 import operator
 import re
 import tempfile
+import threading
 import unicodedata
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -330,6 +331,7 @@ class _Candidate:
     kind: str
     id: str
     name: str
+    name_en: str | None
     uscc: str | None
     compared: tuple[str, ...]  # comparison keys of the names; grams are made when asked (less memory)
 
@@ -343,7 +345,8 @@ class NameIndex:
 
     def __init__(self, names: Iterable[str] = (), *, threshold: float = SUGGESTION_THRESHOLD) -> None:
         self._threshold = threshold
-        self._candidates: list[_Candidate] = []
+        self._candidates: list[_Candidate | None] = []  # None: removed
+        self.removed = 0
         self._by_gram: dict[str, array[int]] = defaultdict(lambda: array("I"))
         self._count(Counter(gram for name in names for gram in _key(name)))
 
@@ -373,24 +376,40 @@ class NameIndex:
         ``NameIndex(their names and incoming)``, each name's comparison key computed once, not twice;
         ``incoming`` are names to be added later (they count in the grams' rarity)."""
         rows = [
-            (kind, id, name, code, cls._compared(name, name_en)) for kind, id, name, name_en, code in entries
+            _Candidate(kind, id, name, name_en, code, cls._compared(name, name_en))
+            for kind, id, name, name_en, code in entries
         ]
         index = cls()
         counts = Counter(gram for name in incoming for gram in _key(name))
-        counts.update(gram for *_, compared in rows for key in compared for gram in _grams(key))
+        counts.update(gram for c in rows for key in c.compared for gram in _grams(key))
         index._count(counts)
-        for kind, id, name, code, compared in rows:
-            index._insert(kind, id, name, code, compared)
+        for candidate in rows:
+            index._insert(candidate)
         return index
 
-    def add(self, kind: str, id: str, name: str, name_en: str | None, code: str | None) -> None:
-        self._insert(kind, id, name, code, self._compared(name, name_en))
+    def add(self, kind: str, id: str, name: str, name_en: str | None, code: str | None) -> int:
+        """Index a name (and English name); its position, by which :meth:`remove` takes it out again."""
+        return self._insert(_Candidate(kind, id, name, name_en, code, self._compared(name, name_en)))
 
-    def _insert(self, kind: str, id: str, name: str, code: str | None, compared: tuple[str, ...]) -> None:
+    def _insert(self, candidate: _Candidate) -> int:
         position = len(self._candidates)
-        self._candidates.append(_Candidate(kind, id, name, code, compared))
-        for gram in {gram for key in compared for gram in self._prefix(_grams(key))}:
+        self._candidates.append(candidate)
+        for gram in {gram for key in candidate.compared for gram in self._prefix(_grams(key))}:
             self._by_gram[gram].append(position)
+        return position
+
+    def candidate(self, position: int) -> _Candidate | None:
+        return self._candidates[position]
+
+    def candidates(self) -> Iterator[tuple[int, _Candidate]]:
+        """The indexed candidates (not removed) with their positions."""
+        return ((p, c) for p, c in enumerate(self._candidates) if c is not None)
+
+    def remove(self, position: int) -> None:
+        """Take the candidate at ``position`` out of the suggestions (its postings stay, skipped)."""
+        if self._candidates[position] is not None:
+            self._candidates[position] = None
+            self.removed += 1
 
     def suggest(
         self,
@@ -409,7 +428,7 @@ class NameIndex:
         found: list[Suggestion] = []
         for position in positions:
             c = self._candidates[position]
-            if (c.kind, c.id) in skipped or (code is not None and c.uscc == code):
+            if c is None or (c.kind, c.id) in skipped or (code is not None and c.uscc == code):
                 continue
             score = 0.0
             for compared in c.compared:
@@ -440,21 +459,67 @@ def _index_of(session: Session, kinds: Sequence[str], incoming: Iterable[str] = 
     return NameIndex.of(entries, incoming=incoming)
 
 
-# The enterprises' part of a lead page's suggestions, per database, kept while the registry's version (count,
-# latest change) stays: one lead page need not index the whole registry again.
-_enterprise_indexes: dict[str, tuple[tuple[Any, ...], NameIndex]] = {}
+# Above this share of the indexed enterprises changed (renamed, added or deleted) since the index was built,
+# it is built again rather than brought up to date: removed names leave postings behind, and the grams'
+# rarity was counted on the names of the build.
+REBUILD_SHARE = 0.25
+
+
+class _RegistryIndex:
+    """The enterprises' part of a lead page's suggestions for one database, and where each enterprise is
+    in it. Kept while the registry's version (count, latest change) stays. When it moves, every
+    enterprise's names and USCC are read and compared with those indexed, and only the enterprises that
+    differ are indexed again: a read of four columns, where indexing the registry took 4.6 s at 100,000
+    enterprises. Comparing everything, rather than reading the rows changed since the last change seen,
+    cannot miss a write whose stamp is earlier than one already seen (a transaction committed late)."""
+
+    def __init__(self, version: tuple[Any, ...], rows: list[tuple[str, str, str | None, str | None]]) -> None:
+        self.version = version
+        self.index = NameIndex.of(("enterprise", id, name, name_en, uscc) for id, name, name_en, uscc in rows)
+        self.positions = {c.id: position for position, c in self.index.candidates()}
+
+    def refresh(self, rows: list[tuple[str, str, str | None, str | None]]) -> bool:
+        """Bring the index up to ``rows``; False (nothing changed) when so much differs that building it
+        again is better."""
+        index, positions = self.index, self.positions
+        changed = []
+        for row in rows:
+            position = positions.get(row[0])
+            c = None if position is None else index.candidate(position)
+            if c is None or (c.name, c.name_en, c.uscc) != row[1:]:
+                changed.append(row)
+        gone = positions.keys() - {row[0] for row in rows}
+        if index.removed + len(changed) + len(gone) > REBUILD_SHARE * len(positions):
+            return False
+        for id in gone:
+            index.remove(positions.pop(id))
+        for id, name, name_en, uscc in changed:
+            if id in positions:
+                index.remove(positions[id])
+            positions[id] = index.add("enterprise", id, name, name_en, uscc)
+        return True
+
+
+_enterprise_indexes: dict[str, _RegistryIndex] = {}
 CACHES.append(_enterprise_indexes)
+_enterprise_lock = threading.Lock()  # one thread builds or refreshes; the others wait for its result
 
 
 def _enterprise_index(session: Session) -> NameIndex:
+    """The registry's name index as ``session`` sees the registry. A page suggesting from it while another
+    request refreshes it may see an enterprise renamed a moment ago under neither name: suggestions only."""
     url = str(session.get_bind().engine.url)
-    version = registry_version(session)
-    cached = _enterprise_indexes.get(url)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    index = _index_of(session, ["enterprise"])
-    _enterprise_indexes[url] = (version, index)
-    return index
+    with _enterprise_lock:
+        version = registry_version(session)
+        cached = _enterprise_indexes.get(url)
+        if cached is not None and cached.version == version:
+            return cached.index
+        rows = [(str(r.id), r.name, r.name_en, r.uscc) for r in session.execute(_NAMED["enterprise"])]
+        if cached is None or not cached.refresh(rows):
+            cached = _RegistryIndex(version, rows)
+        cached.version = version
+        _enterprise_indexes[url] = cached
+        return cached.index
 
 
 class _Suggester:
