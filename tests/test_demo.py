@@ -17,7 +17,13 @@ from qilin.auth.scope import Principal, lead_filter
 from qilin.cli import app
 from qilin.demo.generate import DEFAULT_AS_OF
 from qilin.demo.leads import AI_TOP, DEMO_FUND_ASSOCIATION, DEMO_RECOMMENDERS, build_demo_leads
-from qilin.demo.service import DEFAULT_SEED, MIN_RUN_ENTERPRISES, build_demo, build_platform_views
+from qilin.demo.service import (
+    DEFAULT_SEED,
+    MIN_RUN_ENTERPRISES,
+    build_demo,
+    build_platform_views,
+    demo_snapshot_dates,
+)
 from qilin.discovery.data import DiscoveryError
 from qilin.discovery.leads import recommender_report
 from qilin.discovery.leads_models import Lead, LeadTransition
@@ -72,7 +78,18 @@ def test_demo_marks_synthetic_records_and_keeps_real_ones(session: Session) -> N
 def test_demo_leads_go_through_the_import_and_the_workflow_and_are_marked_synthetic(session: Session) -> None:
     today = dt.date(2026, 11, 28)
     build_demo(session, enterprises=600, seed=DEFAULT_SEED)
-    build_platform_views(session, today=today)
+    heard: list[tuple[str, int | None] | int] = []
+
+    class Recorder:  # the progress bar of `qilin run` hears each snapshot and the discovery run
+        def stage(self, name: str, total: int | None) -> None:
+            heard.append((name, total))
+
+        def advance(self, n: int = 1) -> None:
+            heard.append(n)
+
+    taken, _ = build_platform_views(session, today=today, progress=Recorder())
+    assert taken == len(demo_snapshot_dates(today)) == 9  # 30 June 2019 … 2026, today
+    assert heard == [("snapshots", 9), *[1] * 9, ("discovery", 1), 1]
     made = build_demo_leads(session, today=today, seed=DEFAULT_SEED)
     session.commit()
     rows = session.scalars(select(Lead)).all()
@@ -167,7 +184,7 @@ def test_run_is_all_or_nothing_and_a_rerun_builds_everything(
     """A first run whose discovery run fails keeps nothing: the next run starts again and builds the demo,
     the tier snapshots and the discovery run (it once kept the enterprises and then never built the rest)."""
 
-    def fail(session: Session, *, today: dt.date) -> tuple[int, int]:
+    def fail(session: Session, *, today: dt.date, progress: object) -> tuple[int, int]:
         raise DiscoveryError("data.no_rounds")
 
     runner = CliRunner()

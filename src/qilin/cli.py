@@ -252,8 +252,7 @@ def run(
             with session_scope() as session:
                 with RichProgress() as progress:
                     build_demo(session, enterprises=enterprises, progress=progress, as_of=today())
-                console.print("梯队快照与智能发现评分 / tier snapshots and discovery scores …")
-                taken, scored = build_platform_views(session, today=today())
+                    taken, scored = build_platform_views(session, today=today(), progress=progress)
                 leads = build_demo_leads(session, today=today(), seed=DEFAULT_SEED)
         except (DiscoveryError, TierError) as error:  # rolled back: nothing of the demo was kept
             raise refuse(f"{both('demo.not_built')}\n{error}", 1) from None

@@ -13,6 +13,8 @@ STAGE_NAMES = {
     "write": "写入数据库 / writing to the database",
     "generate": "生成 / generating",
     "export": "导出 / exporting",
+    "snapshots": "梯队快照 / tier snapshots",
+    "discovery": "智能发现评分 / discovery scores",
 }
 
 

@@ -113,18 +113,30 @@ def demo_snapshot_dates(today: dt.date, first_year: int = 2019) -> list[dt.date]
     return [*dates, today]
 
 
-def build_platform_views(session: Session, *, today: dt.date) -> tuple[int, int]:
+def build_platform_views(
+    session: Session, *, today: dt.date, progress: Progress | None = None
+) -> tuple[int, int]:
     """Tier snapshots for the demo's history (yearly) and a discovery run as of ``today``, so the cockpit,
-    the map and the watch-list have something to show. Returns (snapshots taken, enterprises scored)."""
+    the map and the watch-list have something to show; ``progress`` hears of each snapshot (about a minute
+    each at 100,000 enterprises) and of the run. Returns (snapshots taken, enterprises scored)."""
     from qilin.discovery.runs import run_discovery
     from qilin.tiers.models import TierSnapshot
     from qilin.tiers.service import take_snapshot
 
-    taken = 0
-    for day in demo_snapshot_dates(today):
-        exists = session.scalar(select(TierSnapshot.id).where(TierSnapshot.as_of == day))
-        if exists is None:
-            take_snapshot(session, as_of=day, taken_by="demo")
-            taken += 1
+    days = [
+        day
+        for day in demo_snapshot_dates(today)
+        if session.scalar(select(TierSnapshot.id).where(TierSnapshot.as_of == day)) is None
+    ]
+    if progress is not None:
+        progress.stage("snapshots", len(days))
+    for day in days:
+        take_snapshot(session, as_of=day, taken_by="demo")
+        if progress is not None:
+            progress.advance()
+    if progress is not None:
+        progress.stage("discovery", 1)
     run = run_discovery(session, as_of=today)
-    return taken, run.enterprises
+    if progress is not None:
+        progress.advance()
+    return len(days), run.enterprises
