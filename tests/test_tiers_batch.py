@@ -295,6 +295,22 @@ def test_batch_agrees_with_the_explainer(cohort: tuple[dt.date, list[EnterpriseF
             event(f"{standard.id}: {expected}")
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cohorts())
+def test_a_trace_is_stored_as_dataclasses_asdict_makes_it(
+    cohort: tuple[dt.date, list[EnterpriseFacts]],
+) -> None:
+    """TierResult.to_dict (what a snapshot stores) walks the trace itself, asdict being slow: it must give
+    exactly what asdict gives, tuples as tuples, thresholds and FX uses as dicts."""
+    as_of, facts = cohort
+    for standard in STANDARDS:
+        for f in facts:
+            result = evaluate(standard, f, as_of)
+            expected = {**dataclasses.asdict(result), "as_of": as_of.isoformat()}
+            assert result.to_dict() == expected
+            assert repr(result.to_dict()) == repr(expected)  # same types throughout (a tuple is not a list)
+
+
 BASE = EnterpriseFacts(
     enterprise_id="E",
     founded_on=dt.date(2022, 3, 1),
