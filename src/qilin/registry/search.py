@@ -275,6 +275,7 @@ def search(
     page_size: int = 20,
     count_key: Hashable | None = None,
     scope_region: str | None = None,
+    max_page_size: int = MAX_PAGE_SIZE,
 ) -> Page:
     """One page of enterprises inside ``scope`` matching ``filters``, with the total.
 
@@ -282,8 +283,9 @@ def search(
     filters and snapshot is then reused for :data:`COUNT_CACHE_SECONDS`, so paging through a large
     registry counts the matches once, not on every page. ``scope_region`` is the region-code prefix the
     scope lies within (a city officer's 3301), if any: name search uses it to narrow its matches early.
-    It only narrows; ``scope`` is always applied."""
-    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    It only narrows; ``scope`` is always applied. Pages hold at most ``max_page_size`` rows (an export
+    reads larger pages: each page sorts the matches again)."""
+    page_size = max(1, min(page_size, max_page_size))
     page = max(1, page)
     entry = TierSnapshotEntry
     join_on = and_(entry.enterprise_id == Enterprise.id, entry.snapshot_id == (snapshot_id or -1))

@@ -366,6 +366,7 @@ def list_page(
     page: int | None = None,
     scope: ColumnElement[bool] | None = None,
     snapshot: TierSnapshot | None = None,
+    max_page_size: int = search.MAX_PAGE_SIZE,
 ) -> ListResult:
     snapshot = snapshot if snapshot is not None else current_snapshot(session)
     scope = scope if scope is not None else list_scope(session, principal, query)
@@ -387,6 +388,7 @@ def list_page(
             if query.valuation_filtered
             else ("page", principal.role, principal.region_code, principal.enterprise_id),
             scope_region=principal.region_prefix(),
+            max_page_size=max_page_size,
         )
 
     result = run(page or query.page)

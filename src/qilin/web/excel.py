@@ -25,7 +25,6 @@ from qilin.common.dates import local_time
 from qilin.common.export_safety import safe_cell
 from qilin.discovery.api import watch_list
 from qilin.discovery.runs_models import DiscoveryRun
-from qilin.registry.search import MAX_PAGE_SIZE
 from qilin.tiers.explain import tier_name
 from qilin.web.enterprises import (
     LatestValuation,
@@ -43,6 +42,9 @@ from qilin.web.enterprises import (
 from qilin.web.messages import t
 
 MAX_ROWS = 10_000
+# The enterprise list is exported in pages of this many rows: each page sorts the matches again (by tier, by
+# default: 0.2 s over 100,000 enterprises), so pages of the list's 100 took 20 s for 10,000 rows.
+EXPORT_PAGE_SIZE = 1_000
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -97,7 +99,14 @@ def workbook(session: Session, principal: Principal, query: ListQuery) -> tuple[
     written, total, page = 0, 0, 1
     while written < MAX_ROWS:
         result = list_page(
-            session, principal, query, page_size=MAX_PAGE_SIZE, page=page, scope=scope, snapshot=snapshot
+            session,
+            principal,
+            query,
+            page_size=EXPORT_PAGE_SIZE,
+            page=page,
+            scope=scope,
+            snapshot=snapshot,
+            max_page_size=EXPORT_PAGE_SIZE,
         )
         total = result.total
         for item in result.items[: MAX_ROWS - written]:
