@@ -51,9 +51,16 @@ def demo(session: Session, frozen_today: str) -> Session:
     return session
 
 
+def _founded_by(session: Session, day: dt.date) -> int:
+    """The enterprises existing on ``day``: founded on or before it, or on an unknown date."""
+    existing = Enterprise.founded_on.is_(None) | (Enterprise.founded_on <= day)
+    return session.scalar(select(func.count()).select_from(Enterprise).where(existing)) or 0
+
+
 def test_evaluate_csv_json_and_standards(demo: Session) -> None:
-    enterprises = demo.scalar(select(func.count()).select_from(Enterprise))
-    assert enterprises == 819  # 800 synthetic and 19 real ones
+    assert demo.scalar(select(func.count()).select_from(Enterprise)) == 819  # 800 synthetic and 19 real
+    enterprises = _founded_by(demo, dt.date.fromisoformat(AS_OF))
+    assert 700 < enterprises < 819  # the demo's later foundings did not exist on AS_OF
 
     rows = _csv(_ok(cli("tiers", "evaluate", "--as-of", AS_OF, "--format", "csv")))
     assert {"company_id", "tier", "standard", "as_of"} <= set(rows[0])
@@ -133,8 +140,9 @@ def test_explain_in_chinese_and_english(demo: Session) -> None:
 
 
 def test_snapshots_are_taken_once_and_immutable(demo: Session, engine: Engine) -> None:
+    existing = _founded_by(demo, dt.date.fromisoformat(AS_OF))
     stored = _ok(cli("tiers", "snapshot", "--as-of", AS_OF))
-    assert "zhejiang-2024@v1" in stored and "819" in stored
+    assert "zhejiang-2024@v1" in stored and str(existing) in stored
     _fails_cleanly(cli("tiers", "snapshot", "--as-of", AS_OF), "快照已存在", "already exists")
     # Another standard on the same date is a different snapshot.
     _ok(cli("tiers", "snapshot", "--as-of", AS_OF, "--standard", "gbt-41464-2022"))
@@ -147,7 +155,7 @@ def test_snapshots_are_taken_once_and_immutable(demo: Session, engine: Engine) -
                 TierSnapshotEntry.snapshot_id, TierSnapshotEntry.enterprise_id
             )
         ).all()
-    assert len(before) == 2 * 819
+    assert len(before) == 2 * existing
 
     def refused(sql: str) -> None:
         with pytest.raises(DBAPIError) as exc, engine.begin() as conn:
@@ -166,6 +174,32 @@ def test_snapshots_are_taken_once_and_immutable(demo: Session, engine: Engine) -
             )
         ).all()
     assert after == before
+
+
+def test_enterprises_founded_after_the_as_of_date_are_not_evaluated(demo: Session) -> None:
+    """An enterprise founded after the as-of date did not exist then: an earlier year's evaluation and
+    snapshot counted it (its trace showed an age of minus some days), and explaining it says why not."""
+    day = dt.date(2021, 6, 30)
+    known = _founded_by(demo, day)
+    later = sorted(demo.scalars(select(Enterprise.id).where(Enterprise.founded_on > day)))
+    assert later and known and known + len(later) == 819
+    evaluated = cli("tiers", "evaluate", "--as-of", day.isoformat(), "--format", "csv")
+    assert "追溯适用" in _ok(evaluated)  # the note goes to stderr, the rows to stdout
+    rows = _csv(evaluated.stdout)
+    assert len(rows) == known and not {r["company_id"] for r in rows} & set(later)
+    assert str(known) in _ok(cli("tiers", "snapshot", "--as-of", day.isoformat()))
+    entries = select(TierSnapshotEntry.enterprise_id).join(TierSnapshot).where(TierSnapshot.as_of == day)
+    assert len(set(demo.scalars(entries))) == known
+    founded = demo.get_one(Enterprise, later[0]).founded_on
+    assert founded is not None
+    _fails_cleanly(
+        cli("tiers", "explain", later[0], "--as-of", day.isoformat()),
+        f"成立于 {founded}",
+        "尚未成立",
+        f"founded on {founded}, after the as-of date {day}",
+    )
+    # on its founding day it exists
+    assert "评定为" in _ok(cli("tiers", "explain", later[0], "--as-of", founded.isoformat()))
 
 
 # ---- diff between two snapshots ---------------------------------------------------------------------------

@@ -305,6 +305,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "no snapshot of {standard} as of {as_of}: run qilin tiers snapshot first",
     },
     "tiers.unknown_enterprise": {"zh": "企业不存在：{id}", "en": "no such enterprise: {id}"},
+    "tiers.not_yet_founded": {
+        "zh": "企业 {id} 成立于 {founded}，评定日期 {as_of} 时尚未成立，不参与评定",
+        "en": "enterprise {id} was founded on {founded}, after the as-of date {as_of}: it is not evaluated",
+    },
     "tiers.as_of_future": {
         "zh": "评定日期 {as_of} 晚于今天（{today}）：今天之后的记录尚不存在，只能按今天或更早的日期评定",
         "en": "the as-of date {as_of} is after today ({today}): records after today do not exist yet, "

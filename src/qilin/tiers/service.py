@@ -141,10 +141,17 @@ def evaluate_registry(
     enterprise_ids: Sequence[str] | None = None,
 ) -> Evaluation:
     """Every enterprise's tier (with its trace) under ``standard_id`` as of ``as_of``, a day from 1900 to
-    today (:func:`check_as_of`): every evaluation, snapshot and trace goes through here."""
+    today (:func:`check_as_of`): every evaluation, snapshot and trace goes through here.
+
+    An enterprise founded after ``as_of`` did not exist on it and is left out: a snapshot of an earlier
+    year counted it, with an age of minus some days in its trace."""
     check_as_of(as_of)
     standard, retroactive = resolve(standard_id, as_of)
-    facts = load_facts(session, enterprise_ids=enterprise_ids)
+    facts = [
+        f
+        for f in load_facts(session, enterprise_ids=enterprise_ids)
+        if f.founded_on is None or f.founded_on <= as_of
+    ]
     results = [evaluate(standard, f, as_of, retroactive=retroactive) for f in facts]
     query = select(Enterprise.id).where(Enterprise.is_synthetic)
     if enterprise_ids is not None:
@@ -160,6 +167,16 @@ def explain(
         session, as_of=as_of, standard_id=standard_id, enterprise_ids=[enterprise_id]
     )
     if not evaluation.results:
+        founded = session.scalar(select(Enterprise.founded_on).where(Enterprise.id == enterprise_id))
+        if founded is not None and founded > as_of:
+            raise TierError(
+                both(
+                    "tiers.not_yet_founded",
+                    id=enterprise_id,
+                    founded=founded.isoformat(),
+                    as_of=as_of.isoformat(),
+                )
+            )
         raise TierError(both("tiers.unknown_enterprise", id=enterprise_id))
     return evaluation
 
