@@ -2,32 +2,46 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import uuid
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import JSON, Engine, column, inspect, select, table, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from conftest import BACKENDS, POSTGRES_URL
 from qilin.cli import app
-from qilin.db import make_engine
+from qilin.db import dispose_engines, make_engine, unpack_json
 from qilin.migrations import config
 from qilin.migrations.models import Base
+from qilin.tiers.models import TierSnapshotEntry
 
 
-def test_migrations_match_models(engine: Engine) -> None:
+def _schema_diff(engine: Engine) -> list[Any]:
+    """What the migrated database lacks or has beyond the models (empty when they match)."""
     with engine.connect() as conn, warnings.catch_warnings():
         # SQLite's reflection skips expression indexes (ix_enterprises_city_name): checked below instead.
         warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
         warnings.filterwarnings("ignore", message="autogenerate skipping metadata-specified expression-based")
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = compare_metadata(context, Base.metadata)
-    assert diff == []
+        return list(compare_metadata(context, Base.metadata))
+
+
+def test_migrations_match_models(engine: Engine) -> None:
+    assert _schema_diff(engine) == []
     assert set(inspect(engine).get_table_names()) >= set(Base.metadata.tables)
 
 
@@ -91,3 +105,90 @@ def test_suite_fails_rather_than_skips_without_postgresql(tmp_path: Path) -> Non
     assert result.returncode != 0
     assert "is unreachable" in result.stdout
     assert "skipped" not in result.stdout
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of its own on each backend (a private schema on PostgreSQL), not migrated."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        dispose_engines()
+        return
+    schema = f"qilin_fresh_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        dispose_engines()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_traces_written_before_compression_are_converted_both_ways(fresh_url: str) -> None:
+    """0010 stores traces compressed: the traces of snapshots taken before it read the same after the
+    upgrade, the snapshots stay immutable, and a downgrade gives the JSON back."""
+    command.upgrade(config(fresh_url), "0009")
+    traces = {
+        f"e{i}": {
+            "tier": "none",
+            "checks": [{"tier": "unicorn", "n": i, "名称": "杭州" * i}],
+            "ok": i % 2 == 0,
+        }
+        for i in range(5_000)  # more than one chunk of the conversion
+    }
+    engine = make_engine(fresh_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO tier_snapshots (id, standard_id, standard_version, as_of, retroactive, "
+                "taken_at, enterprises, counts) VALUES (1, 'zhejiang-2024', 1, '2025-06-30', false, "
+                "'2025-07-01', :n, '{}')"
+            ),
+            {"n": len(traces)},
+        )
+        entries = table(
+            "tier_snapshot_entries",
+            column("snapshot_id"),
+            column("enterprise_id"),
+            column("tier"),
+            column("exclusions", JSON()),
+            column("trace", JSON()),
+        )
+        conn.execute(
+            entries.insert(),
+            [
+                {"snapshot_id": 1, "enterprise_id": eid, "tier": "none", "exclusions": [], "trace": trace}
+                for eid, trace in traces.items()
+            ],
+        )
+    engine.dispose()
+
+    command.upgrade(config(fresh_url), "head")
+    engine = make_engine(fresh_url)
+    with Session(engine) as session:
+        stored = dict(
+            session.execute(select(TierSnapshotEntry.enterprise_id, TierSnapshotEntry.trace)).tuples().all()
+        )
+        assert stored == traces
+        raw = session.execute(text("SELECT trace FROM tier_snapshot_entries WHERE enterprise_id = 'e4999'"))
+        packed = raw.scalar_one()
+        assert isinstance(packed, bytes | memoryview) and unpack_json(bytes(packed)) == traces["e4999"]
+        assert len(packed) < len(json.dumps(traces["e4999"])) / 5
+    with pytest.raises(DBAPIError) as refused, engine.begin() as conn:
+        conn.execute(text("UPDATE tier_snapshot_entries SET tier = 'unicorn'"))
+    assert "immutable" in str(refused.value)
+    assert _schema_diff(engine) == []
+    engine.dispose()
+
+    command.downgrade(config(fresh_url), "0009")
+    engine = make_engine(fresh_url)
+    with engine.connect() as conn:
+        back = dict(conn.execute(select(entries.c.enterprise_id, entries.c.trace)).tuples().all())
+    assert back == traces
+    with pytest.raises(DBAPIError) as refused, engine.begin() as conn:
+        conn.execute(text("UPDATE tier_snapshot_entries SET tier = 'unicorn'"))
+    assert "immutable" in str(refused.value)
+    engine.dispose()

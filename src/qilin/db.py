@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import json
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -15,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     Dialect,
     Engine,
+    LargeBinary,
     MetaData,
     and_,
     create_engine,
@@ -160,6 +163,31 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def pack_json(value: Any) -> bytes:
+    """``value`` as zlib-compressed compact JSON (what :class:`CompressedJSON` stores)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return zlib.compress(text.encode("utf-8"), 1)
+
+
+def unpack_json(data: bytes) -> Any:
+    return json.loads(zlib.decompress(data))
+
+
+class CompressedJSON(TypeDecorator[Any]):
+    """A JSON document stored zlib-compressed (LargeBinary), for large documents read only whole: a tier
+    trace (9 KB of JSON, 0.9 KB so; a snapshot of 100,000 enterprises took 0.9 GB in SQLite). Not for
+    documents a query looks into."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        return None if value is None else pack_json(value)
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> Any:
+        return None if value is None else unpack_json(value)
 
 
 class Amount(TypeDecorator[Decimal]):

@@ -3,11 +3,12 @@ filters, an enterprise's profile with its tier trace, and the county officer's n
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import quote, unquote, urlsplit
 
 from playwright.sync_api import Locator, Page, expect
+
+from qilin.db import unpack_json
 
 from .browser_support import AS_OF, USERS, LiveServer, login
 
@@ -168,7 +169,7 @@ def test_profile_shows_tier_trace(page: Page, live_server: LiveServer, console_e
         "SELECT e.enterprise_id, r.name, e.trace FROM tier_snapshot_entries e "
         "JOIN enterprises r ON r.id = e.enterprise_id WHERE e.tier = 'unicorn' ORDER BY e.enterprise_id",
     )
-    trace = json.loads(trace_json)
+    trace = unpack_json(trace_json)  # stored compressed
     passed = next(check for check in trace["checks"] if check["tier"] == "unicorn")
     criteria = {c["criterion"] for alternative in passed["alternatives"] for c in alternative}
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qilin.db import Base, utcnow
+from qilin.db import Base, CompressedJSON, utcnow
 
 
 class TierSnapshot(Base):
@@ -42,4 +42,4 @@ class TierSnapshotEntry(Base):
     tier: Mapped[str] = mapped_column(String(20), index=True)
     region_code: Mapped[str | None] = mapped_column(String(6))
     exclusions: Mapped[list[str]] = mapped_column(JSON)
-    trace: Mapped[dict[str, Any]] = mapped_column(JSON)
+    trace: Mapped[dict[str, Any]] = mapped_column(CompressedJSON)  # read whole, never queried into
