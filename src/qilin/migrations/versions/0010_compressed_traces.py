@@ -5,7 +5,9 @@ A trace is 9 KB of JSON per enterprise and snapshot: the demo's 5,000 enterprise
 queried into, so they are stored as :func:`qilin.db.pack_json` bytes. Existing traces are converted here,
 in chunks, with a line on stderr every 100,000; the snapshots' immutability trigger is lifted for the
 conversion and put back. On SQLite the file keeps its size until ``VACUUM`` (run it once, with the platform
-stopped, to give the space back); new snapshots take a tenth of the space from the start.
+stopped, to give the space back); new snapshots take a tenth of the space from the start. Measured on SQLite:
+180,171 traces (1.6 GB) converted in 157-164 s with 2.4 GB of memory at the peak, in the table copy that
+drops the old column; 702,356 traces (6.7 GB) in 934 s with 8.3 GB.
 
 Revision ID: 0010
 Revises: 0009
