@@ -7,7 +7,7 @@ in chunks, with a line on stderr every 100,000; the snapshots' immutability trig
 conversion and put back. On SQLite the file keeps its size until ``VACUUM`` (run it once, with the platform
 stopped, to give the space back); new snapshots take a tenth of the space from the start. Measured on SQLite:
 180,171 traces (1.6 GB) converted in 157-164 s with 2.4 GB of memory at the peak, in the table copy that
-drops the old column; 702,356 traces (6.7 GB) in 934 s with 8.3 GB.
+drops the old column; 702,356 traces (a 7.1 GB file) in 934 s with 8.3 GB.
 
 Revision ID: 0010
 Revises: 0009
