@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,28 +32,34 @@ def _migrate(url: str) -> None:
     command.upgrade(config(url), "head")
 
 
-@pytest.fixture(scope="session")
-def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """One migrated database per backend for the whole session (a private schema on PostgreSQL)."""
-    sqlite_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'qilin.sqlite3'}"
-    schema = f"qilin_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+@contextmanager
+def private_schema(prefix: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL schema of its own, dropped (with the engines) on leaving."""
+    schema = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = qilin_db.make_engine(POSTGRES_URL)
     try:
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as exc:  # the suite must fail, not skip, without PostgreSQL
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}", pytrace=False)
-    pg_url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    urls = {"sqlite": sqlite_url, "postgresql": pg_url}
     try:
-        for url in urls.values():
-            _migrate(url)
-        yield urls
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
         qilin_db.dispose_engines()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One migrated database per backend for the whole session (a private schema on PostgreSQL)."""
+    sqlite_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'qilin.sqlite3'}"
+    with private_schema("qilin_test") as pg_url:
+        urls = {"sqlite": sqlite_url, "postgresql": pg_url}
+        for url in urls.values():
+            _migrate(url)
+        yield urls
 
 
 def _clear(engine: Engine) -> None:

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from conftest import BACKENDS, POSTGRES_URL
+from conftest import BACKENDS, private_schema
 from qilin.cli import app
 from qilin.db import dispose_engines, make_engine, unpack_json
 from qilin.migrations import config
@@ -114,17 +113,8 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
         dispose_engines()
         return
-    schema = f"qilin_fresh_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        dispose_engines()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema("qilin_fresh") as url:
+        yield url
 
 
 def test_traces_written_before_compression_are_converted_both_ways(fresh_url: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from qilin.demo.generate import DEFAULT_AS_OF, generate_package
 from qilin.demo.leads import DEMO_FUND_ASSOCIATION
-from qilin.registry.importer import ImportReport, Progress, import_package
+from qilin.registry.importer import ImportReport, Progress, Silent, import_package
 from qilin.registry.models import Enterprise
 
 DEFAULT_ENTERPRISES = 5000
@@ -128,15 +128,12 @@ def build_platform_views(
         for day in demo_snapshot_dates(today)
         if session.scalar(select(TierSnapshot.id).where(TierSnapshot.as_of == day)) is None
     ]
-    if progress is not None:
-        progress.stage("snapshots", len(days))
+    progress = progress or Silent()
+    progress.stage("snapshots", len(days))
     for day in days:
         take_snapshot(session, as_of=day, taken_by="demo")
-        if progress is not None:
-            progress.advance()
-    if progress is not None:
-        progress.stage("discovery", 1)
-    run = run_discovery(session, as_of=today)
-    if progress is not None:
         progress.advance()
+    progress.stage("discovery", 1)
+    run = run_discovery(session, as_of=today)
+    progress.advance()
     return len(days), run.enterprises

@@ -79,7 +79,9 @@ class Progress(Protocol):
     def advance(self, n: int = 1) -> None: ...
 
 
-class _Silent:
+class Silent:
+    """A :class:`Progress` that reports nothing (work run without a terminal, or in tests)."""
+
     def stage(self, name: str, total: int | None) -> None:
         pass
 
@@ -652,7 +654,7 @@ def import_package(
     Nothing is written when any row is invalid (unless ``skip_invalid``). With ``dry_run`` the work is done
     and the counts reported, but the caller must roll back; rejects files are only written for real runs.
     """
-    importer = _Importer(session, progress or _Silent(), today_(), keep_rows=skip_invalid and not dry_run)
+    importer = _Importer(session, progress or Silent(), today_(), keep_rows=skip_invalid and not dry_run)
     tables, file_issues = read_package(paths)
     report = importer.report
     if file_issues:
