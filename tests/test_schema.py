@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+import qilin.db
 from conftest import BACKENDS, private_schema
 from qilin.cli import app
 from qilin.db import dispose_engines, make_engine, unpack_json
@@ -117,10 +118,20 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def test_traces_written_before_compression_are_converted_both_ways(fresh_url: str) -> None:
-    """0010 stores traces compressed: the traces of snapshots taken before it read the same after the
-    upgrade, the snapshots stay immutable, and a downgrade gives the JSON back."""
-    command.upgrade(config(fresh_url), "0009")
+ENTRIES = table(
+    "tier_snapshot_entries",
+    column("snapshot_id"),
+    column("enterprise_id"),
+    column("tier"),
+    column("exclusions", JSON()),
+    column("trace", JSON()),
+)
+
+
+def _traces_at_0009(url: str) -> dict[str, Any]:
+    """A database migrated to 0009 (traces stored as JSON) holding a snapshot of 5,000 entries; their
+    traces by enterprise."""
+    command.upgrade(config(url), "0009")
     traces = {
         f"e{i}": {
             "tier": "none",
@@ -129,7 +140,7 @@ def test_traces_written_before_compression_are_converted_both_ways(fresh_url: st
         }
         for i in range(5_000)  # more than one chunk of the conversion
     }
-    engine = make_engine(fresh_url)
+    engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -139,23 +150,21 @@ def test_traces_written_before_compression_are_converted_both_ways(fresh_url: st
             ),
             {"n": len(traces)},
         )
-        entries = table(
-            "tier_snapshot_entries",
-            column("snapshot_id"),
-            column("enterprise_id"),
-            column("tier"),
-            column("exclusions", JSON()),
-            column("trace", JSON()),
-        )
         conn.execute(
-            entries.insert(),
+            ENTRIES.insert(),
             [
                 {"snapshot_id": 1, "enterprise_id": eid, "tier": "none", "exclusions": [], "trace": trace}
                 for eid, trace in traces.items()
             ],
         )
     engine.dispose()
+    return traces
 
+
+def test_traces_written_before_compression_are_converted_both_ways(fresh_url: str) -> None:
+    """0010 stores traces compressed: the traces of snapshots taken before it read the same after the
+    upgrade, the snapshots stay immutable, and a downgrade gives the JSON back."""
+    traces = _traces_at_0009(fresh_url)
     command.upgrade(config(fresh_url), "head")
     engine = make_engine(fresh_url)
     with Session(engine) as session:
@@ -176,9 +185,53 @@ def test_traces_written_before_compression_are_converted_both_ways(fresh_url: st
     command.downgrade(config(fresh_url), "0009")
     engine = make_engine(fresh_url)
     with engine.connect() as conn:
-        back = dict(conn.execute(select(entries.c.enterprise_id, entries.c.trace)).tuples().all())
+        back = dict(conn.execute(select(ENTRIES.c.enterprise_id, ENTRIES.c.trace)).tuples().all())
     assert back == traces
     with pytest.raises(DBAPIError) as refused, engine.begin() as conn:
         conn.execute(text("UPDATE tier_snapshot_entries SET tier = 'unicorn'"))
     assert "immutable" in str(refused.value)
+    engine.dispose()
+
+
+def test_a_migration_failing_halfway_leaves_nothing_of_itself(
+    fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migration that fails halfway (here 0010 on its 3,001st trace, as a full disk would) leaves the
+    database as it was, its DDL too (the sqlite3 module would have committed the table 0010 creates and
+    the trigger it drops), and the next attempt completes."""
+    traces = _traces_at_0009(fresh_url)
+    engine = make_engine(fresh_url)
+    tables_before = set(inspect(engine).get_table_names())
+    engine.dispose()
+    converted = 0
+    pack = qilin.db.pack_json
+
+    def failing(value: Any) -> bytes:
+        nonlocal converted
+        converted += 1
+        if converted > 3_000:
+            raise OSError(28, "No space left on device (simulated)")
+        return pack(value)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(qilin.db, "pack_json", failing)  # 0010 imports it when alembic loads it
+        with pytest.raises(OSError, match="simulated"):
+            command.upgrade(config(fresh_url), "head")
+    assert converted > 3_000
+
+    engine = make_engine(fresh_url)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0009"
+        assert dict(conn.execute(select(ENTRIES.c.enterprise_id, ENTRIES.c.trace)).tuples().all()) == traces
+    assert set(inspect(engine).get_table_names()) == tables_before
+    with pytest.raises(DBAPIError) as refused, engine.begin() as conn:  # the trigger is still there
+        conn.execute(text("UPDATE tier_snapshot_entries SET tier = 'unicorn'"))
+    assert "immutable" in str(refused.value)
+    engine.dispose()
+
+    command.upgrade(config(fresh_url), "head")
+    engine = make_engine(fresh_url)
+    with Session(engine) as session:
+        stored = session.execute(select(TierSnapshotEntry.enterprise_id, TierSnapshotEntry.trace)).tuples()
+        assert dict(stored.all()) == traces
     engine.dispose()

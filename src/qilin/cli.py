@@ -20,7 +20,7 @@ from qilin.auth import cli as users_cli
 from qilin.common.messages import both, t
 from qilin.common.validation import explain
 from qilin.config import SettingsError, get_settings
-from qilin.db import get_engine
+from qilin.db import get_engine, migrating
 from qilin.demo import cli as demo_cli
 from qilin.demo.service import DEFAULT_ENTERPRISES, MAX_ENTERPRISES, MIN_RUN_ENTERPRISES
 from qilin.discovery import cli as discovery_cli
@@ -118,7 +118,7 @@ def migration_heads() -> tuple[str | None, set[str]]:
 def upgrade_database() -> None:
     url = get_settings().database_url
     cfg = alembic_config(url)
-    with get_engine().begin() as conn:
+    with get_engine().connect() as conn, migrating(conn), conn.begin():
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

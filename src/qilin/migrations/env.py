@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from qilin.db import make_engine
+from qilin.db import make_engine, migrating
 from qilin.migrations.models import Base
 
 target_metadata = Base.metadata
@@ -24,12 +24,12 @@ def _run(connection: Connection) -> None:
 
 def run_migrations_online() -> None:
     connection = context.config.attributes.get("connection")
-    if connection is not None:
+    if connection is not None:  # its owner began the transaction (inside qilin.db.migrating)
         _run(connection)
         return
     engine = make_engine(context.config.attributes["database_url"])
     try:
-        with engine.connect() as conn:
+        with engine.connect() as conn, migrating(conn):
             _run(conn)
     finally:
         engine.dispose()
