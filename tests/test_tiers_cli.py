@@ -371,3 +371,52 @@ def test_diff_between_snapshots_reports_every_kind_of_change(
             assert word in lines[company_id], lines[company_id]
 
     _fails_cleanly(cli("tiers", "diff", "--from", BEFORE, "--to", "2025-12-31"), "2025-12-31")
+
+
+def test_a_diff_is_made_once_per_pair_of_snapshots(
+    engine: Engine, frozen_today: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Snapshots never change, so the diff of two is kept (the 梯队 page shows it on every view); a snapshot
+    taken again under the same id (SQLite reuses the largest id once deleted) is not taken for the old one."""
+    _ok(qilin_import(_first_package(tmp_path / "first")))
+    _ok(cli("tiers", "snapshot", "--as-of", BEFORE))
+    _ok(qilin_import(_second_package(tmp_path / "second")))
+    _ok(cli("tiers", "snapshot", "--as-of", AFTER))
+    made: list[tuple[int, int]] = []
+    real = service._diff
+
+    def counted(session: Session, before: TierSnapshot, after: TierSnapshot) -> list[service.DiffEntry]:
+        made.append((before.id, after.id))
+        return real(session, before, after)
+
+    monkeypatch.setattr(service, "_diff", counted)
+    with Session(engine) as session:
+        before, after = session.scalars(select(TierSnapshot).order_by(TierSnapshot.as_of)).all()
+        first = service.diff_snapshots(session, before=before, after=after)
+        assert {e.enterprise_id: e.change for e in first} == {k: v[0] for k, v in EXPECTED_CHANGES.items()}
+        assert service.diff_snapshots(session, before=before, after=after) == first
+        assert made == [(before.id, after.id)]
+        backwards = service.diff_snapshots(session, before=after, after=before)
+        assert made[-1] == (after.id, before.id)
+        assert {e.enterprise_id for e in backwards} == {e.enterprise_id for e in first}
+        retaken = TierSnapshot(
+            id=after.id, standard_id=after.standard_id, as_of=after.as_of,
+            taken_at=after.taken_at + dt.timedelta(seconds=1),
+        )  # fmt: skip
+        assert service.diff_snapshots(session, before=before, after=retaken) == first
+        assert made[-1] == (before.id, after.id) and len(made) == 3
+    if engine.dialect.name != "sqlite":
+        return
+    # On SQLite (no trigger on deletes there) the later snapshot deleted and taken again: same id, new diff.
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM tier_snapshot_entries WHERE snapshot_id = :id"), {"id": after.id})
+        conn.execute(text("DELETE FROM tier_snapshots WHERE id = :id"), {"id": after.id})
+    _ok(qilin_import(_first_package(tmp_path / "first")))  # zj-moved registered in Zhejiang again
+    _ok(cli("tiers", "snapshot", "--as-of", AFTER))
+    with Session(engine) as session:
+        before, again = session.scalars(select(TierSnapshot).order_by(TierSnapshot.as_of)).all()
+        assert again.id == after.id
+        assert service.diff_snapshots(session, before=before, after=again) == [
+            e for e in first if e.enterprise_id != "zj-moved"
+        ]
+        assert len(made) == 4
