@@ -7,16 +7,21 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+import threading
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from factories import USCC_BINJIANG, USCC_WESTLAKE, USCC_YINZHOU, USCC_YUHANG, cli, table_counts, write_csv
+from qilin.app import create_app
 from qilin.audit.service import Actor
+from qilin.config import Settings
 from qilin.discovery import leads
 from qilin.discovery.leads import RETURNS, STATES, TRANSITIONS, LeadError
 from qilin.discovery.leads_models import Lead, LeadTransition, Recommender
@@ -451,6 +456,36 @@ def test_a_leads_suggestions_follow_the_registry_and_match_one_index_of_everythi
     )  # fmt: skip
     session.commit()
     assert ("enterprise", "e9") not in {(s.kind, s.id) for s in leads.suggestions(session, lead_id=first)}
+
+
+def test_the_server_builds_the_registry_index_at_start_up(
+    session: Session, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server (not under test settings) builds the lead pages' registry index as it starts, in the
+    background; the first lead page then finds it current instead of indexing the registry."""
+    for i, name in enumerate(["杭州西湖智能科技有限公司", "西湖智能装备有限公司"]):
+        enterprise(session, f"e{i}", name, None)
+    session.commit()
+    url = str(session.get_bind().engine.url)
+    assert url not in leads._enterprise_indexes
+    built: list[int] = []
+    real = leads._RegistryIndex.__init__
+
+    def counted(self: leads._RegistryIndex, *args: Any) -> None:
+        built.append(1)
+        real(self, *args)
+
+    monkeypatch.setattr(leads._RegistryIndex, "__init__", counted)
+    app = create_app(Settings(env="development", database_url=db_url))
+    with TestClient(app):  # runs the start-up
+        for thread in threading.enumerate():
+            if thread.name == "qilin-build-ahead":
+                thread.join(timeout=60)
+    assert built == [1]
+    index = leads._enterprise_indexes[url]
+    assert {c.id for _, c in index.index.candidates()} == {"e0", "e1"}
+    leads._enterprise_index(session)  # what a lead page asks for
+    assert built == [1]
 
 
 # ---- the workflow ------------------------------------------------------------------------------------------

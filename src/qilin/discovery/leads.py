@@ -33,7 +33,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Engine, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from qilin.common.dates import today
@@ -520,6 +520,13 @@ def _enterprise_index(session: Session) -> NameIndex:
         cached.version = version
         _enterprise_indexes[url] = cached
         return cached.index
+
+
+def build_suggestion_index(engine: Engine) -> None:
+    """Build the registry's name index for the lead pages' suggestions now (at start-up, in the background)
+    rather than on the first lead page viewed: 4.6 s at 100,000 enterprises."""
+    with Session(engine) as session:
+        _enterprise_index(session)
 
 
 class _Suggester:
