@@ -29,6 +29,7 @@ from qilin.discovery.leads_models import Lead, Recommender
 from qilin.discovery.runs_models import DiscoveryRun, DiscoveryScore
 from qilin.registry.models import Enterprise, EnterpriseTrack, FundingRound, Valuation
 from qilin.tiers.service import take_snapshot
+from qilin.web import views
 
 PASSWORD = "Pages-test-Passw0rd!"
 SCRIPT_NAME = "<script>alert(1)</script>"
@@ -332,6 +333,37 @@ def test_recent_signals_follow_the_city_filter_and_a_kind(app: Any) -> None:
     assert '<option value="quick_follow_on" selected>' in page and "仅含杭州市的企业" in page
     assert '<input type="hidden" name="kind" value="quick_follow_on">' in page  # the city form keeps the kind
     assert "已忽略无法识别的筛选条件 kind=bogus" in admin.get("/discovery?kind=bogus").text
+
+
+def test_recent_signals_are_paged(app: Any) -> None:
+    """Every recent signal can be reached on the page, 50 at a time, newest first; the pager's links keep
+    the filters and come back to the signals."""
+    from qilin.common.dates import today
+
+    days = (150, 110, 70, 30)  # four rounds in 180 days, each within 12 months of the one before
+    with session_scope(get_engine()) as session:
+        session.add_all(
+            FundingRound(enterprise_id=f"nb-{n:02d}", announced_on=today() - dt.timedelta(days=d),
+                         round_type="venture", amount=Decimal(10**6), currency="CNY", amount_key="1000000")
+            for n in range(FILLERS) for d in days
+        )  # fmt: skip
+    expected = FILLERS * (len(days) - 1)  # a quick follow-on for each round after the first
+    assert expected > views.SIGNALS_PAGE_SIZE
+    admin = login(app, "admin")
+
+    def shown(page: str) -> list[str]:
+        return [re.sub(r"<[^>]+>", "", r.split("</td>")[0]).strip() for r in _rows(page, "signals")]
+
+    first = admin.get("/discovery", params={"kind": "quick_follow_on"}).text
+    second = admin.get("/discovery", params={"kind": "quick_follow_on", "signals_page": "2"}).text
+    dates = shown(first) + shown(second)
+    assert len(shown(first)) == views.SIGNALS_PAGE_SIZE and len(dates) == expected
+    assert dates == sorted(dates, reverse=True)
+    signals_nav = first.split('id="signals-section"')[1]
+    assert f"共 {expected} 条" in signals_nav
+    assert 'href="/discovery?kind=quick_follow_on&amp;signals_page=2#signals-section"' in signals_nav
+    beyond = admin.get("/discovery", params={"kind": "quick_follow_on", "signals_page": "9"}).text
+    assert shown(beyond) == shown(second)  # past the last page: the last page
 
 
 def test_a_bad_query_parameter_is_named_in_chinese(app: Any) -> None:

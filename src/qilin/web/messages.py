@@ -366,10 +366,6 @@ WEB = Catalog(
             "zh": "仅含{city}的企业（页首的城市筛选）",
             "en": "{city} only (the city filter above)",
         },
-        "discovery.signals_cut": {
-            "zh": "仅显示最近 {shown} 条，共 {total} 条",
-            "en": "showing the latest {shown} of {total}",
-        },
         # standards
         "standards.title": {"zh": "遴选标准", "en": "Tier standards"},
         "standards.version": {"zh": "版本", "en": "Version"},

@@ -176,12 +176,15 @@ def zhejiang_counties(principal: Current, city: str) -> Response:
 # ---- helpers -------------------------------------------------------------------------------------
 
 
-def pager(request: Request, *, page: int, pages: int, total: int) -> dict[str, Any]:
-    """Links to neighbouring pages, keeping the request's other query parameters."""
+def pager(
+    request: Request, *, page: int, pages: int, total: int, param: str = "page", anchor: str = ""
+) -> dict[str, Any]:
+    """Links to neighbouring pages (the query parameter ``param``), keeping the request's other query
+    parameters; to ``#anchor`` of the page when given (a list further down the page)."""
 
     def url(n: int) -> str:
-        target = request.url.include_query_params(page=n)
-        return f"{target.path}?{target.query}"
+        target = request.url.include_query_params(**{param: n})
+        return f"{target.path}?{target.query}" + (f"#{anchor}" if anchor else "")
 
     window = range(max(1, page - 3), min(pages, page + 3) + 1)
     return {
@@ -355,12 +358,16 @@ def discovery_page(
     city: Annotated[str | None, Query(max_length=6)] = None,
     kind: Annotated[str | None, Query(max_length=40)] = None,
     page: Page = 1,
+    signals_page: Page = 1,
     pushed: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Response:
     message = None
     if pushed is not None and pushed.isdigit():
         message = t("discovery.pushed", count=int(pushed))
-    return _discovery_page(request, session, principal, city=city, kind=kind, page=page, message=message)
+    return _discovery_page(
+        request, session, principal, city=city, kind=kind, page=page, signals_page=signals_page,
+        message=message,
+    )  # fmt: skip
 
 
 def _discovery_page(
@@ -371,15 +378,23 @@ def _discovery_page(
     city: str | None = None,
     kind: str | None = None,
     page: int = 1,
+    signals_page: int = 1,
     message: str | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    context = views.discovery_context(session, principal, city=city, page=page, kind=kind)
+    context = views.discovery_context(
+        session, principal, city=city, page=page, kind=kind, signals_page=signals_page
+    )
     if context.get("run") is not None:
         context["pager"] = pager(
             request, page=context["page"], pages=context["pages"], total=context["total"]
         )
+    if "signals" in context:
+        context["signals_pager"] = pager(
+            request, page=context["signals_page"], pages=context["signals_pages"],
+            total=context["signals_total"], param="signals_page", anchor="signals-section",
+        )  # fmt: skip
     # putting the watch-list forward as leads is the province's (AI 发现渠道: the platform recommends)
     context.update(
         can_push=principal.province_wide and principal.can(Permission.submit_leads),

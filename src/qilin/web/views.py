@@ -49,7 +49,7 @@ DIFF_PAGE_SIZE = 50
 WATCH_PAGE_SIZE = 20
 LEADS_PAGE_SIZE = 20
 AUDIT_PAGE_SIZE = 50
-SIGNALS_SHOWN = 100
+SIGNALS_PAGE_SIZE = 50
 RECENT_SIGNAL_DAYS = 180
 CHANGES = (
     "new_entry", "promotion", "demotion", "graduated_ipo", "aged_out", "acquired", "moved_out", "closed",
@@ -232,7 +232,13 @@ def backtest_table(backtest: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def discovery_context(
-    session: Session, principal: Principal, *, city: str | None, page: int, kind: str | None = None
+    session: Session,
+    principal: Principal,
+    *,
+    city: str | None,
+    page: int,
+    kind: str | None = None,
+    signals_page: int = 1,
 ) -> dict[str, Any]:
     financial = principal.can(Permission.financial)
     run = latest_run(session)
@@ -281,6 +287,9 @@ def discovery_context(
             session, since=since, enterprise_ids=scoped_ids(session, principal, region=city)
         )
         found = [s for s in found if kind is None or s.kind == kind]
+        signals_pages = pages_of(len(found), SIGNALS_PAGE_SIZE)
+        signals_page = min(max(1, signals_page), signals_pages)
+        first = (signals_page - 1) * SIGNALS_PAGE_SIZE
         context["signals"] = [
             {
                 "on": s.on.isoformat(),
@@ -290,9 +299,9 @@ def discovery_context(
                 "kind": KIND_NAMES.get(s.kind, (s.kind, s.kind))[0],
                 "text": s.description_zh,
             }
-            for s in found[:SIGNALS_SHOWN]
+            for s in found[first : first + SIGNALS_PAGE_SIZE]
         ]
-        context["signals_total"] = len(found)
+        context.update(signals_total=len(found), signals_page=signals_page, signals_pages=signals_pages)
         context["since"] = since.isoformat()
     return context
 
