@@ -737,6 +737,17 @@ def test_an_officer_processes_a_lead_on_its_page_and_the_audit_names_the_web_use
             ("xihu", "web", "accepted"),
         ]
         assert all(r.source_address and r.source_address != "local" for r in rows)
+    # the list names the enterprise the lead went into, to those who may open it; the recommender (浙江大学)
+    # sees that it is in the registry, not the registry's record
+    with session_scope() as session:
+        users.create(
+            session, username="zju", password=PASSWORD, role="recommender", organization="浙江大学",
+            actor=Actor.cli(),
+        )  # fmt: skip
+    row = next(r for r in _rows(xihu.get("/leads").text, "leads") if "西湖线索科技" in r)
+    assert f'<a href="/enterprises/{WESTLAKE}">杭州西湖智能科技有限公司</a>' in row
+    row = next(r for r in _rows(login(app, "zju").get("/leads").text, "leads") if "西湖线索科技" in r)
+    assert "已入库" in row and WESTLAKE not in row and "杭州西湖智能科技有限公司" not in row
 
 
 def test_a_lead_page_keeps_to_the_scope_and_the_role(app: Any) -> None:

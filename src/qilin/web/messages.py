@@ -383,6 +383,7 @@ WEB = Catalog(
         "leads.name": {"zh": "企业名称", "en": "Name"},
         "leads.submitted": {"zh": "推荐日期", "en": "Submitted"},
         "leads.enterprise": {"zh": "入库企业", "en": "Enterprise"},
+        "leads.in_registry": {"zh": "已入库", "en": "in the registry"},
         "leads.rejection": {"zh": "不予采纳原因", "en": "Rejection reason"},
         "leads.report": {"zh": "推荐单位命中率", "en": "Recommenders' hit rates"},
         "leads.report_leads": {"zh": "线索数", "en": "Leads"},

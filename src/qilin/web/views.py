@@ -367,10 +367,19 @@ def leads_context(
         offset=(page - 1) * LEADS_PAGE_SIZE,
         limit=LEADS_PAGE_SIZE,
     )
+    # the enterprise an accepted lead went into, by name, when the user may open it (a recommender may not)
+    accepted = [item["enterprise_id"] for item in items if item["enterprise_id"]]
+    readable: dict[str, str] = {}
+    if accepted and principal.can(Permission.read_registry):
+        in_scope = Enterprise.id.in_(accepted), enterprise_filter(principal)
+        readable = dict(
+            session.execute(select(Enterprise.id, Enterprise.name).where(*in_scope)).tuples().all()
+        )
     for item in items:
         item["region"] = region_name(item["region_code"])
         item["status_name"] = shared_t(f"leads.state.{item['status']}")
         item["track_names"] = "、".join(track_name(c) for c in item["tracks"] or [])
+        item["enterprise_name"] = readable.get(item["enterprise_id"] or "")
     report = None
     own = principal.organization if principal.role is Role.recommender else None
     if principal.province_wide or own:  # a recommending institution sees its own hit rate only
