@@ -17,11 +17,14 @@ from sqlalchemy.orm import Session
 from typer.testing import Result
 
 from factories import cli, qilin_import, write_package
+from qilin.auth.roles import Role
+from qilin.auth.scope import Principal
 from qilin.demo.service import build_demo
 from qilin.reference import uscc
 from qilin.registry.models import Enterprise
 from qilin.tiers import service
 from qilin.tiers.models import TierSnapshot, TierSnapshotEntry
+from qilin.web import views
 
 AS_OF = "2025-06-30"
 
@@ -371,6 +374,23 @@ def test_diff_between_snapshots_reports_every_kind_of_change(
             assert word in lines[company_id], lines[company_id]
 
     _fails_cleanly(cli("tiers", "diff", "--from", BEFORE, "--to", "2025-12-31"), "2025-12-31")
+
+
+def test_the_tier_page_lists_the_changes_grouped_by_kind(
+    engine: Engine, frozen_today: str, tmp_path: Path
+) -> None:
+    """The 梯度培育库 page's 动态管理 list: grouped by kind of change, in the order of its counts."""
+    _ok(qilin_import(_first_package(tmp_path / "first")))
+    _ok(cli("tiers", "snapshot", "--as-of", BEFORE))
+    _ok(qilin_import(_second_package(tmp_path / "second")))
+    _ok(cli("tiers", "snapshot", "--as-of", AFTER))
+    admin = Principal(user_id=1, username="admin", role=Role.province_admin)
+    with Session(engine) as session:
+        context = views.tiers_context(session, admin, from_date=BEFORE, to_date=AFTER, change=None, page=1)
+    listed = [(row["change_code"], row["id"]) for row in context["diff"]["rows"]]
+    assert sorted(listed) != listed  # the ids alone would order them otherwise
+    assert listed == sorted(listed, key=lambda r: (views.CHANGES.index(r[0]), r[1]))
+    assert {code for code, _ in listed} == {v[0] for v in EXPECTED_CHANGES.values()}
 
 
 def test_a_diff_is_made_once_per_pair_of_snapshots(

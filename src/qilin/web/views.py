@@ -141,7 +141,11 @@ def tiers_context(
         entries = [e for e in entries if e.enterprise_id in visible]
         by_change = Counter(e.change for e in entries)
         change = known_filter("change", change, CHANGES, errors)
-        shown = [e for e in entries if change is None or e.change == change]
+        # grouped by kind of change, in the order of the counts above the list
+        shown = sorted(
+            (e for e in entries if change is None or e.change == change),
+            key=lambda e: (CHANGES.index(e.change), e.enterprise_id),
+        )
         total = len(shown)
         page = min(max(1, page), pages_of(total, DIFF_PAGE_SIZE))
         chunk = shown[(page - 1) * DIFF_PAGE_SIZE : page * DIFF_PAGE_SIZE]
