@@ -72,7 +72,7 @@ def migrating(connection: Connection) -> Iterator[None]:
 
     Must start before the transaction (SQLite refuses the setting inside one). Nothing elsewhere."""
     raw = connection.connection.driver_connection
-    if connection.dialect.name != "sqlite" or raw is None:
+    if connection.dialect.name != "sqlite" or raw is None or raw.in_transaction:  # begun: left as it is
         yield
         return
     before = int(raw.execute("PRAGMA temp_store").fetchone()[0])
