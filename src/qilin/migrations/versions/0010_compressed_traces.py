@@ -138,7 +138,7 @@ def _rebuild(
     """SQLite: the entries copied chunk by chunk into a new table with the new column, which then replaces
     the old one. SQLite drops a column by copying the whole table in one statement, which on a large
     database held gigabytes in memory. The ``DROP TABLE`` here journals the old table's pages: in a file
-    during migrations (``qilin.db.temporary_files``), not in memory."""
+    during migrations (``qilin.db.migrating``), not in memory."""
     op.create_table(
         NEW_TABLE,
         sa.Column("snapshot_id", sa.Integer(), nullable=False),
