@@ -7,18 +7,22 @@ import csv
 import datetime as dt
 import io
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from typer.testing import Result
 
 from factories import cli, qilin_import, write_package
+from qilin.app import create_app
 from qilin.auth.roles import Role
 from qilin.auth.scope import Principal
+from qilin.config import Settings
 from qilin.demo.service import build_demo
 from qilin.reference import uscc
 from qilin.registry.models import Enterprise
@@ -391,6 +395,34 @@ def test_the_tier_page_lists_the_changes_grouped_by_kind(
     assert sorted(listed) != listed  # the ids alone would order them otherwise
     assert listed == sorted(listed, key=lambda r: (views.CHANGES.index(r[0]), r[1]))
     assert {code for code, _ in listed} == {v[0] for v in EXPECTED_CHANGES.values()}
+
+
+def test_the_server_makes_the_tier_pages_diff_at_start_up(
+    engine: Engine, db_url: str, frozen_today: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server (not under test settings) makes the diff the 梯度培育库 page shows first as it starts, in the
+    background; the page's first view then uses it."""
+    _ok(qilin_import(_first_package(tmp_path / "first")))
+    _ok(cli("tiers", "snapshot", "--as-of", BEFORE))
+    _ok(qilin_import(_second_package(tmp_path / "second")))
+    _ok(cli("tiers", "snapshot", "--as-of", AFTER))
+    made: list[tuple[dt.date, dt.date]] = []
+    real = service._diff
+
+    def counted(session: Session, before: TierSnapshot, after: TierSnapshot) -> list[service.DiffEntry]:
+        made.append((before.as_of, after.as_of))
+        return real(session, before, after)
+
+    monkeypatch.setattr(service, "_diff", counted)
+    with TestClient(create_app(Settings(env="development", database_url=db_url))):  # runs the start-up
+        for thread in threading.enumerate():
+            if thread.name == "qilin-build-ahead":
+                thread.join(timeout=60)
+    assert made == [(dt.date.fromisoformat(BEFORE), dt.date.fromisoformat(AFTER))]
+    admin = Principal(user_id=1, username="admin", role=Role.province_admin)
+    with Session(engine) as session:
+        context = views.tiers_context(session, admin, from_date=None, to_date=None, change=None, page=1)
+    assert context["diff"]["total"] == len(EXPECTED_CHANGES) and len(made) == 1
 
 
 def test_a_diff_is_made_once_per_pair_of_snapshots(

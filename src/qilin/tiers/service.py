@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, Table, insert, select
+from sqlalchemy import Engine, Select, Table, insert, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from qilin.common.dates import EARLIEST, today
@@ -405,3 +405,13 @@ def snapshots(session: Session, *, standard_id: str | None = None) -> Sequence[T
     if standard_id:
         query = query.where(TierSnapshot.standard_id == standard_id)
     return session.scalars(query).all()
+
+
+def build_latest_diff(engine: Engine, *, standard_id: str) -> None:
+    """Make the diff the 梯度培育库 page shows first (the previous snapshot of ``standard_id`` against the
+    latest) now, at start-up in the background, rather than on the page's first view: 1.0-1.3 s at
+    100,000 enterprises."""
+    with Session(engine) as session:
+        latest = snapshots(session, standard_id=standard_id)[:2]
+        if len(latest) == 2:
+            diff_snapshots(session, before=latest[1], after=latest[0])
