@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import csv
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner, Result
 
+from qilin.app import create_app
+from qilin.config import Settings
 from qilin.migrations.models import Base
 from qilin.reference import uscc
 from qilin.registry.package import FILES
@@ -184,3 +188,12 @@ def clear_database(engine: Engine) -> None:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name != "audit_log":  # append-only: PostgreSQL refuses deletes
                 conn.execute(table.delete())
+
+
+def start_up(database_url: str) -> None:
+    """A server's start-up on ``database_url``, not under test settings (which build nothing ahead), and
+    what it builds in the background, waited for."""
+    with TestClient(create_app(Settings(env="development", database_url=database_url))):
+        for thread in threading.enumerate():
+            if thread.name == "qilin-build-ahead":
+                thread.join(timeout=60)

@@ -7,21 +7,26 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from factories import USCC_BINJIANG, USCC_WESTLAKE, USCC_YINZHOU, USCC_YUHANG, cli, table_counts, write_csv
-from qilin.app import create_app
+from factories import (
+    USCC_BINJIANG,
+    USCC_WESTLAKE,
+    USCC_YINZHOU,
+    USCC_YUHANG,
+    cli,
+    start_up,
+    table_counts,
+    write_csv,
+)
 from qilin.audit.service import Actor
-from qilin.config import Settings
 from qilin.discovery import leads
 from qilin.discovery.leads import RETURNS, STATES, TRANSITIONS, LeadError
 from qilin.discovery.leads_models import Lead, LeadTransition, Recommender
@@ -476,11 +481,7 @@ def test_the_server_builds_the_registry_index_at_start_up(
         real(self, *args)
 
     monkeypatch.setattr(leads._RegistryIndex, "__init__", counted)
-    app = create_app(Settings(env="development", database_url=db_url))
-    with TestClient(app):  # runs the start-up
-        for thread in threading.enumerate():
-            if thread.name == "qilin-build-ahead":
-                thread.join(timeout=60)
+    start_up(db_url)
     assert built == [1]
     index = leads._enterprise_indexes[url]
     assert {c.id for _, c in index.index.candidates()} == {"e0", "e1"}

@@ -7,22 +7,18 @@ import csv
 import datetime as dt
 import io
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from typer.testing import Result
 
-from factories import cli, qilin_import, write_package
-from qilin.app import create_app
+from factories import cli, qilin_import, start_up, write_package
 from qilin.auth.roles import Role
 from qilin.auth.scope import Principal
-from qilin.config import Settings
 from qilin.demo.service import build_demo
 from qilin.reference import uscc
 from qilin.registry.models import Enterprise
@@ -414,10 +410,7 @@ def test_the_server_makes_the_tier_pages_diff_at_start_up(
         return real(session, before, after)
 
     monkeypatch.setattr(service, "_diff", counted)
-    with TestClient(create_app(Settings(env="development", database_url=db_url))):  # runs the start-up
-        for thread in threading.enumerate():
-            if thread.name == "qilin-build-ahead":
-                thread.join(timeout=60)
+    start_up(db_url)
     assert made == [(dt.date.fromisoformat(BEFORE), dt.date.fromisoformat(AFTER))]
     admin = Principal(user_id=1, username="admin", role=Role.province_admin)
     with Session(engine) as session:
