@@ -131,7 +131,7 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
                 (TierSnapshotEntry.enterprise_id == Enterprise.id)
                 & (TierSnapshotEntry.snapshot_id == latest.id),
             )
-            .where(TierSnapshotEntry.tier != "none", *scope)
+            .where(TierSnapshotEntry.tier.in_(TIERED), *scope)  # an index range, as in tier_rows
             .group_by(EnterpriseTrack.track_code)
             .order_by(func.count().desc())
         )
