@@ -43,8 +43,10 @@ from qilin.web.messages import t
 
 MAX_ROWS = 10_000
 # The enterprise list is exported in pages of this many rows: each page sorts the matches again (by tier, by
-# default: 0.2 s over 100,000 enterprises), so pages of the list's 100 took 20 s for 10,000 rows.
-EXPORT_PAGE_SIZE = 1_000
+# default: 0.2 s over 100,000 enterprises on SQLite, 0.35-0.43 s on PostgreSQL), so pages of the list's 100
+# took 20 s for 10,000 rows. One page of them all: 10,000 rows of 100,000 in 3.3-3.9 s on either database,
+# against 5.9-6.7 s in pages of 1,000 (the same rows; 18 MB more memory on SQLite).
+EXPORT_PAGE_SIZE = MAX_ROWS
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
