@@ -73,28 +73,33 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
     ).all()
     latest = snapshots[-1] if snapshots else None
 
-    memo: dict[int, list[tuple[str | None, str, int]]] = {}
-
-    def tier_rows(snapshot_id: int) -> list[tuple[str | None, str, int]]:
-        """(region, tier, enterprises) of one snapshot inside the scope; only tiered entries are read
-        (the (snapshot_id, tier) index skips the large "none" majority)."""
-        if snapshot_id not in memo:
-            rows = session.execute(
-                select(Enterprise.region_code, TierSnapshotEntry.tier, func.count())
-                .join(Enterprise, Enterprise.id == TierSnapshotEntry.enterprise_id)
-                .where(
-                    TierSnapshotEntry.snapshot_id == snapshot_id, TierSnapshotEntry.tier.in_(TIERED), *scope
-                )
-                .group_by(Enterprise.region_code, TierSnapshotEntry.tier)
+    # Trend: the last snapshot of each year.
+    last_of_year: dict[int, TierSnapshot] = {}
+    for s in snapshots:
+        last_of_year[s.as_of.year] = s
+    # (region, tier, enterprises) of each snapshot shown, inside the scope, in one query (one pass over the
+    # enterprises, not one per snapshot); only tiered entries are read (the (snapshot_id, tier) index
+    # skips the large "none" majority).
+    shown = {s.id for s in last_of_year.values()}  # the latest among them
+    tiered: dict[int, list[tuple[str | None, str, int]]] = defaultdict(list)
+    if shown:
+        for snapshot_id, region_code, tier, n in session.execute(
+            select(
+                TierSnapshotEntry.snapshot_id, Enterprise.region_code, TierSnapshotEntry.tier, func.count()
             )
-            memo[snapshot_id] = [(r[0], r[1], r[2]) for r in rows]
-        return memo[snapshot_id]
+            .join(Enterprise, Enterprise.id == TierSnapshotEntry.enterprise_id)
+            .where(
+                TierSnapshotEntry.snapshot_id.in_(sorted(shown)), TierSnapshotEntry.tier.in_(TIERED), *scope
+            )
+            .group_by(TierSnapshotEntry.snapshot_id, Enterprise.region_code, TierSnapshotEntry.tier)
+        ):
+            tiered[snapshot_id].append((region_code, tier, n))
 
     tier_counts: Counter[str] = Counter()
     by_city: dict[str, Counter[str]] = defaultdict(Counter)
     by_county: dict[str, Counter[str]] = defaultdict(Counter)
     if latest is not None:
-        for region_code, tier, n in tier_rows(latest.id):
+        for region_code, tier, n in tiered[latest.id]:
             tier_counts[tier] += n
             c = regions.city_of(region_code) if region_code else None
             if c is not None:
@@ -103,14 +108,10 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
             if region is not None and region.level == "county":
                 by_county[region.code][tier] += n
 
-    # Trend: the last snapshot of each year.
-    last_of_year: dict[int, TierSnapshot] = {}
-    for s in snapshots:
-        last_of_year[s.as_of.year] = s
     trend = []
     for year, s in sorted(last_of_year.items()):
         counts: Counter[str] = Counter()
-        for _, tier, n in tier_rows(s.id):
+        for _, tier, n in tiered[s.id]:
             counts[tier] += n
         trend.append(
             {
@@ -131,9 +132,9 @@ def summary(session: Session, *, principal: Principal, city: str | None = None) 
                 (TierSnapshotEntry.enterprise_id == Enterprise.id)
                 & (TierSnapshotEntry.snapshot_id == latest.id),
             )
-            .where(TierSnapshotEntry.tier.in_(TIERED), *scope)  # an index range, as in tier_rows
+            .where(TierSnapshotEntry.tier.in_(TIERED), *scope)  # an index range, as above
             .group_by(EnterpriseTrack.track_code)
-            .order_by(func.count().desc())
+            .order_by(func.count().desc(), EnterpriseTrack.track_code)  # ties in a fixed order
         )
         known = tracks.all_tracks()
         by_track = [
