@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import random
+import sqlite3
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -382,6 +383,32 @@ def test_focused_signals_equal_the_whole_registry_filtered(registry: str, sessio
         for enterprise_id in sorted(ids):
             focused = find_signals(session, since=start, until=end, enterprise_ids={enterprise_id})
             assert focused == [s for s in whole if s.enterprise_id == enterprise_id]
+
+
+def test_a_large_portfolio_is_read_without_a_parameter_per_enterprise(
+    db_url: str, frozen_today: str, tmp_path: Path, session: Session
+) -> None:
+    """The outcomes of the enterprises a window's investors backed are asked of the database, not passed as
+    a list of their ids (24,296 at 100,000 enterprises, beyond the 32,766 parameters many SQLite builds
+    allow at a larger registry). Here SQLite's limit is lowered to 20 and one fund backed 60 enterprises."""
+    backed = [f"b{i:02d}" for i in range(60)]
+    companies = [{"id": cid, "name": f"被投企业{cid}", "country": "USA"} for cid in [*backed, "target"]]
+    rounds = [_round(cid, "2020-01-10", "10000000", investors="大基金") for cid in backed]
+    rounds.append(_round("target", "2024-03-01", "10000000", investors="大基金"))
+    listed = [{"company_id": cid, "joined_on": "2022-01-01", "source": "test"} for cid in backed[::3]]
+    folder = write_package(tmp_path / "pkg", companies=companies, rounds=rounds, unicorn_events=listed)
+    assert qilin_import(folder).exit_code == 0
+    whole = [s for s in find_signals(session, since=SINCE) if s.enterprise_id == "target"]
+    assert [(s.kind, len(s.backed), len(s.hits)) for s in whole] == [("strong_investor", 60, 20)]
+    raw = session.connection().connection.driver_connection
+    if session.get_bind().dialect.name != "sqlite":
+        assert find_signals(session, since=SINCE, enterprise_ids={"target"}) == whole
+        return
+    before = raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 20)
+    try:
+        assert find_signals(session, since=SINCE, enterprise_ids={"target"}) == whole
+    finally:
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, before)
 
 
 def test_cli_since_after_today_says_today(db_url: str, frozen_today: str) -> None:
