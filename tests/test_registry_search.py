@@ -3,6 +3,8 @@ common fragments, Chinese and English, with LIKE's wildcards taken literally."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from sqlalchemy import true
 from sqlalchemy.orm import Session
@@ -130,3 +132,22 @@ def test_names_inside_a_region_narrow_before_the_match_limit(
     assert ids("3301", region="330200") == []  # a filter outside the scope finds nothing
     assert ids(None) == [f"R{i}" for i in range(6)]
     assert scanned[-5:] == ["3301", "3301", "3302", "3301", ""]  # disjoint prefixes: either narrows soundly
+
+
+def test_ids_in_scope_asks_in_lists_the_database_allows(
+    registry: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many ids are asked a list at a time: with SQLite's parameter limit lowered to 5, 200 ids (six of
+    them enterprises, one outside the scope) in lists of 4."""
+    ids = [f"X{i:03d}" for i in range(194)] + [eid for eid, _, _ in NAMES]
+    outside_ningbo = Enterprise.id != "E02"
+    monkeypatch.setattr(search, "IDS_PER_QUERY", 4)
+    raw = registry.connection().connection.driver_connection
+    limited = registry.get_bind().dialect.name == "sqlite"
+    before = raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 5) if limited else None
+    try:
+        found = search.ids_in_scope(registry, scope=outside_ningbo, ids=ids)
+    finally:
+        if before is not None:
+            raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, before)
+    assert found == {"E01", "E03", "E04", "E05", "E06"}

@@ -402,5 +402,16 @@ def county_name(code: str | None) -> str | None:
     return region.name if region is not None and region.level == "county" else None
 
 
+# Ids asked of the database in lists of at most this many: many SQLite builds allow 32,766 parameters in a
+# statement (Debian's 250,000), and a diff of two snapshots of a large registry can name more enterprises.
+IDS_PER_QUERY = 10_000
+
+
 def ids_in_scope(session: Session, *, scope: ColumnElement[bool], ids: Sequence[str]) -> set[str]:
-    return set(session.scalars(select(Enterprise.id).where(scope, Enterprise.id.in_(list(ids)))))
+    """Those of ``ids`` inside ``scope``, asked :data:`IDS_PER_QUERY` at a time."""
+    ids = list(ids)
+    found: set[str] = set()
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        chunk = ids[start : start + IDS_PER_QUERY]
+        found.update(session.scalars(select(Enterprise.id).where(scope, Enterprise.id.in_(chunk))))
+    return found
