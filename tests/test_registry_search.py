@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
+from factories import start_up
 from qilin.db import code_prefix, utcnow
 from qilin.registry import search
 from qilin.registry.models import Enterprise
@@ -151,3 +152,15 @@ def test_ids_in_scope_asks_in_lists_the_database_allows(
         if before is not None:
             raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, before)
     assert found == {"E01", "E03", "E04", "E05", "E06"}
+
+
+def test_the_server_loads_the_names_for_searching_at_start_up(registry: Session, db_url: str) -> None:
+    """A server (not under test settings) loads the names the enterprise list searches as it starts, in
+    the background; the first search finds them current."""
+    url = str(registry.get_bind().engine.url)
+    assert url not in search._names
+    start_up(db_url)
+    loaded = search._names[url]
+    assert set(loaded.ids) == {eid for eid, _, _ in NAMES}
+    assert _ids(registry, "星河") == ["E02", "E01"]
+    assert search._names[url] is loaded  # not loaded again

@@ -140,16 +140,18 @@ def _error_page(request: Request, status: int, message: str) -> Response:
 
 
 def _build_ahead(settings: Settings) -> None:
-    """What the first view of a page would otherwise wait for, built beside the first requests: the
-    registry's name index of the lead pages (4.6 s at 100,000 enterprises) and the 梯度培育库 page's diff
-    of the two latest snapshots (1.0-1.3 s). A failure (a database not migrated yet) is logged; the page
-    builds its part then."""
+    """What the first view of a page would otherwise wait for, built beside the first requests: the names
+    the enterprise list searches (0.6-0.7 s at 100,000 enterprises), the registry's name index of the lead
+    pages (4.6 s) and the 梯度培育库 page's diff of the two latest snapshots (1.0-1.3 s). A failure (a
+    database not migrated yet) is logged; the page builds its part then."""
     from qilin.db import get_engine
     from qilin.discovery.leads import build_suggestion_index
+    from qilin.registry.search import load_names_ahead
     from qilin.tiers.service import build_latest_diff
 
     engine = get_engine(settings.database_url)
     steps: list[tuple[str, Callable[[], None]]] = [
+        ("the enterprise list's names for searching", lambda: load_names_ahead(engine)),
         ("the lead pages' name index", lambda: build_suggestion_index(engine)),
         ("the tier page's diff", lambda: build_latest_diff(engine, standard_id=settings.default_standard)),
     ]

@@ -14,7 +14,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from qilin.common.ttl import TtlCache
@@ -238,6 +238,15 @@ def _load_names(session: Session) -> _NameIndex:
 def _name_matches(session: Session, text: str, region: str) -> list[str] | None:
     """Ids whose Chinese or English name contains ``text`` (case-insensitive) and whose region code starts
     with ``region`` ("" for any); None when too many."""
+    index = _name_index(session)
+    needle = text.lower()
+    if not needle or "\x00" in needle or "\x01" in needle:
+        return None
+    return index.matches(needle, region, NAME_MATCH_LIMIT)
+
+
+def _name_index(session: Session) -> _NameIndex:
+    """The names in memory as ``session`` sees the registry, loaded again when it changed."""
     url = str(session.get_bind().engine.url)
     index = _names.get(url)
     if not _current(index, session):
@@ -247,10 +256,14 @@ def _name_matches(session: Session, text: str, region: str) -> list[str] | None:
                 index = _load_names(session)
                 _names[url] = index
     assert index is not None
-    needle = text.lower()
-    if not needle or "\x00" in needle or "\x01" in needle:
-        return None
-    return index.matches(needle, region, NAME_MATCH_LIMIT)
+    return index
+
+
+def load_names_ahead(engine: Engine) -> None:
+    """Load the names searched by the enterprise list now (at start-up, in the background) rather than on
+    the first search: 0.6-0.7 s of it at 100,000 enterprises."""
+    with Session(engine) as session:
+        _name_index(session)
 
 
 def _track_codes() -> Any:
