@@ -296,7 +296,6 @@ def diff_snapshots(session: Session, *, before: TierSnapshot, after: TierSnapsho
 
 
 def _diff(session: Session, before: TierSnapshot, after: TierSnapshot) -> list[DiffEntry]:
-
     def tiers(snapshot: TierSnapshot) -> dict[str, str]:
         rows = session.execute(
             select(TierSnapshotEntry.enterprise_id, TierSnapshotEntry.tier).where(

@@ -115,12 +115,12 @@ def _convert_in_place(
     """PostgreSQL: a new column filled chunk by chunk, then the old one dropped (no table copy there)."""
     op.add_column(TABLE, sa.Column("trace_new", target, nullable=True))
     entries = _entries(TABLE, source)
+    written = sa.table(
+        TABLE, sa.column("snapshot_id"), sa.column("enterprise_id"), sa.column("trace_new", target)
+    )
     update = (
-        sa.table(TABLE, sa.column("snapshot_id"), sa.column("enterprise_id"), sa.column("trace_new", target))
-        .update()
-        .where(
-            sa.column("snapshot_id") == sa.bindparam("sid"), sa.column("enterprise_id") == sa.bindparam("eid")
-        )
+        written.update()
+        .where(written.c.snapshot_id == sa.bindparam("sid"), written.c.enterprise_id == sa.bindparam("eid"))
         .values(trace_new=sa.bindparam("value", type_=target))
     )
     for rows in _chunks(bind, entries, entries.c.trace):
